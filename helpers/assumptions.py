@@ -1,0 +1,65 @@
+"""Every behaviour the lab had to choose because no public source settled it.
+
+The fact sheet marks these UNCONFIRMED. Each is kept here, once, so the simulator, the
+rules, the widgets and the lessons all read the same value and a trainer who learns the
+real behaviour can correct it in one place. Lessons that rely on one say so.
+"""
+
+from __future__ import annotations
+
+#: Default `format` of a record action (Vonage docs say mp3; the SDK leaves it unset).
+DEFAULT_FORMAT = "mp3"
+
+#: `timeOut` when none is given: the documented maximum length of a recording, in seconds.
+#: A recording without `timeOut` (blocking or not) is cut at this length.
+DEFAULT_RECORD_TIMEOUT = 7200
+
+#: The seed article: a non-blocking `record` that is the *last* action keeps the call up
+#: and recording until the callee hangs up ("record the rest of the call, end on disconnect").
+RECORD_LAST_HOLDS_CALL = True
+
+#: Recordings are kept for this many days after they end (seed article: 30 days).
+RETENTION_DAYS = 30
+
+#: Status code for a download after retention: the file is gone, Vonage answers Not Found.
+EXPIRED_RECORDING_STATUS = 404
+
+#: Support article "Bad Request when ending calls immediately after creation": a call
+#: needs about 1-2 s to be set up; a modify request before this (virtual) age gets 400.
+CALL_SETUP_SECONDS = 1.5
+
+#: A modify request on a call that has already ended gets this status (Vonage's answer for
+#: an ended call is not documented; the lab answers 400 Bad Request with a clear detail).
+ENDED_CALL_STATUS = 400
+
+#: Seconds between the create request and the `ringing` event.
+RINGING_AFTER_SECONDS = 0.5
+
+#: How long a callee rings before it counts as unanswered when `ringing_timer` is not set.
+DEFAULT_RINGING_TIMER = 60
+
+#: Maximum call length when `length_timer` is not set (Vonage documents 7200 s).
+DEFAULT_LENGTH_TIMER = 7200
+
+#: Text-to-speech pace: seconds of audio per word of a `talk` text, and the floor.
+TALK_SECONDS_PER_WORD = 0.4
+TALK_MIN_SECONDS = 0.8
+
+#: Length of a `stream` when the audio cannot be fetched: the URL's `duration=N` query
+#: parameter if present, otherwise this many seconds.
+DEFAULT_STREAM_SECONDS = 10.0
+
+#: The beep played by `beepStart`: its length and pitch. The NCCO does not wait for it.
+BEEP_SECONDS = 0.5
+BEEP_HZ = 1000.0
+
+#: One DTMF key press: tone length and the pause before the next key.
+DTMF_TONE_SECONDS = 0.15
+DTMF_GAP_SECONDS = 0.1
+
+#: Recordings are narrowband telephone audio.
+SAMPLE_RATE = 8000
+
+#: With `split: conversation` and no `channels`, a recording has two channels:
+#: channel 0 what the first leg (the caller) says, channel 1 what they hear.
+DEFAULT_SPLIT_CHANNELS = 2

@@ -1,0 +1,547 @@
+"""The NCCO rules, written once: every parameter's type, range, default and meaning.
+
+`RECORD_PARAMS` is the single source of truth for the `record` action. The widgets, the
+validator, the simulator, the docs tables and the tests all read it; no range is typed twice.
+The other actions get the same treatment, in less detail, so a whole NCCO can be checked.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import assumptions
+
+URL_PATTERN = re.compile(r"^https?://\S+$")
+KEYS = tuple("0123456789*#")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of an NCCO action: what it accepts and what it does."""
+
+    name: str
+    kind: str  # choice | int | number | bool | key | url_list | method | text | object | list
+    summary: str
+    choices: tuple = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    default: Any = None
+    default_note: str = ""
+    blocking: bool = False
+    unit: str = ""
+    required: bool = False
+    fields: dict[str, Param] = field(default_factory=dict)
+
+    def allowed(self) -> str:
+        """What this parameter accepts, in words a trainee can act on."""
+        if self.kind in ("choice", "method"):
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        if self.kind in ("int", "number"):
+            word = "a whole number" if self.kind == "int" else "a number"
+            unit = f" {self.unit}" if self.unit else ""
+            return f"{word} from {_num(self.minimum)} to {_num(self.maximum)}{unit}"
+        if self.kind == "bool":
+            return "true or false"
+        if self.kind == "key":
+            return "a single key: one of 0-9, * or #"
+        if self.kind == "url_list":
+            return 'a list with one http(s) URL, e.g. ["https://example.com/events"]'
+        if self.kind == "text":
+            return "a non-empty string" + (
+                f" of at most {int(self.maximum)} characters" if self.maximum else ""
+            )
+        if self.kind == "object":
+            return "an object with " + ", ".join(self.fields) if self.fields else "an object"
+        if self.kind == "list":
+            return "a list of " + ", ".join(repr(c) for c in self.choices)
+        if self.kind == "endpoint":
+            return 'a list with one endpoint, e.g. [{"type": "phone", "number": "447700900001"}]'
+        return self.kind
+
+    def default_text(self) -> str:
+        """The default as shown in docs tables."""
+        if self.default_note:
+            return self.default_note
+        return "unset" if self.default is None else json.dumps(self.default)
+
+    def check(self, value: Any) -> str | None:
+        """None when `value` is acceptable, else a sentence saying what is wrong."""
+        gave = json.dumps(value) if _jsonable(value) else repr(value)
+        bad = f"{self.name} must be {self.allowed()}; you gave {gave}."
+        kind = self.kind
+        if kind in ("choice", "method"):
+            return None if isinstance(value, str) and value in self.choices else bad
+        if kind in ("int", "number"):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                return bad
+            if kind == "int" and value != int(value):
+                return bad
+            if not (self.minimum <= value <= self.maximum):
+                return bad
+            return None
+        if kind == "bool":
+            return None if isinstance(value, bool) else bad
+        if kind == "key":
+            return None if isinstance(value, str) and value in KEYS else bad
+        if kind == "url_list":
+            ok = (
+                isinstance(value, list)
+                and len(value) == 1
+                and isinstance(value[0], str)
+                and URL_PATTERN.match(value[0])
+            )
+            return None if ok else bad
+        if kind == "text":
+            ok = isinstance(value, str) and value.strip() != ""
+            if ok and self.maximum is not None and len(value) > self.maximum:
+                ok = False
+            return None if ok else bad
+        if kind == "list":
+            ok = isinstance(value, list) and value and all(v in self.choices for v in value)
+            return None if ok else bad
+        if kind == "object":
+            return None if isinstance(value, dict) else bad
+        if kind == "endpoint":
+            return None if _endpoint_ok(value) else bad
+        return None
+
+
+def _num(value: float | None) -> str:
+    return "?" if value is None else (str(int(value)) if value == int(value) else str(value))
+
+
+def _jsonable(value: Any) -> bool:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _params(*params: Param) -> dict[str, Param]:
+    return {p.name: p for p in params}
+
+
+def _event_url(what: str) -> Param:
+    return Param("eventUrl", "url_list", f"Where Vonage sends {what}.")
+
+
+def _event_method(default: str = "POST") -> Param:
+    return Param(
+        "eventMethod", "method", "HTTP method for the eventUrl.", ("POST", "GET"), default=default
+    )
+
+
+TRANSCRIPTION_FIELDS = _params(
+    Param("language", "text", "BCP-47 language of the speech, e.g. en-US.", default="en-US"),
+    _event_url("the transcription-ready event"),
+    _event_method(),
+    Param("sentimentAnalysis", "bool", "Add a sentiment score to the transcript.", default=False),
+)
+
+#: The record action, parameter by parameter: the one source of truth.
+RECORD_PARAMS: dict[str, Param] = _params(
+    Param(
+        "format",
+        "choice",
+        "File format of the recording.",
+        ("mp3", "wav", "ogg"),
+        default=assumptions.DEFAULT_FORMAT,
+    ),
+    Param(
+        "split",
+        "choice",
+        "Record each party on its own channel: what the caller says on channel 1, "
+        "what they hear on channel 2.",
+        ("conversation",),
+        default_note="unset (mono: every party mixed into one channel)",
+    ),
+    Param(
+        "channels",
+        "int",
+        "Number of channels when split is set; extra parties share the last channel.",
+        minimum=1,
+        maximum=32,
+        default_note=f"unset ({assumptions.DEFAULT_SPLIT_CHANNELS} with split)",
+    ),
+    Param(
+        "endOnSilence",
+        "int",
+        "Stop recording after this many seconds of silence.",
+        minimum=3,
+        maximum=10,
+        blocking=True,
+        unit="seconds",
+    ),
+    Param(
+        "endOnKey",
+        "key",
+        "Stop recording when the caller presses this key.",
+        blocking=True,
+    ),
+    Param(
+        "timeOut",
+        "int",
+        "Stop recording after this many seconds.",
+        minimum=3,
+        maximum=7200,
+        blocking=True,
+        unit="seconds",
+        default_note=f"unset (recordings stop at {assumptions.DEFAULT_RECORD_TIMEOUT} s)",
+    ),
+    Param("beepStart", "bool", "Play a beep when the recording starts.", default=False),
+    Param(
+        "eventUrl",
+        "url_list",
+        "Where the record event (with the download URL) is sent when the recording ends.",
+        default_note="unset (the call's event_url)",
+    ),
+    _event_method(),
+    Param(
+        "transcription",
+        "object",
+        "Also transcribe the recording and send a transcription event.",
+        fields=TRANSCRIPTION_FIELDS,
+    ),
+)
+
+#: The parameters whose presence makes a record action block the NCCO.
+BLOCKING_PARAMS: tuple[str, ...] = tuple(n for n, p in RECORD_PARAMS.items() if p.blocking)
+
+DTMF_FIELDS = _params(
+    Param("timeOut", "int", "Seconds of quiet after the last key before input ends.", minimum=0,
+          maximum=10, default=3, unit="seconds"),
+    Param("maxDigits", "int", "Input ends after this many keys.", minimum=1, maximum=20,
+          default=4),
+    Param("submitOnHash", "bool", "Input ends when # is pressed.", default=False),
+)
+
+ENDPOINT_TYPES = ("phone", "app", "websocket", "sip", "vbc")
+
+ACTION_PARAMS: dict[str, dict[str, Param]] = {
+    "record": RECORD_PARAMS,
+    "talk": _params(
+        Param("text", "text", "What the text-to-speech voice says.", maximum=1500,
+              required=True),
+        Param("bargeIn", "bool", "Let the caller's key press interrupt the talk; the NCCO "
+              "moves straight on (next action must be input).", default=False),
+        Param("loop", "int", "How many times to say it; 0 repeats until the call ends.",
+              minimum=0, maximum=100, default=1),
+        Param("level", "number", "Volume.", minimum=-1, maximum=1, default=0),
+        Param("language", "text", "Language of the voice.", default="en-US"),
+        Param("style", "int", "Voice style.", minimum=0, maximum=100, default=0),
+        Param("premium", "bool", "Use the premium voice.", default=False),
+    ),
+    "stream": _params(
+        Param("streamUrl", "url_list", "The audio file to play.", required=True),
+        Param("bargeIn", "bool", "Let the caller's key press interrupt the stream; the NCCO "
+              "moves straight on (next action must be input).", default=False),
+        Param("loop", "int", "How many times to play it; 0 repeats until the call ends.",
+              minimum=0, maximum=100, default=1),
+        Param("level", "number", "Volume.", minimum=-1, maximum=1, default=0),
+    ),
+    "input": _params(
+        Param("type", "list", "What to collect.", ("dtmf", "speech"), required=True),
+        Param("dtmf", "object", "Key-press settings.", fields=DTMF_FIELDS),
+        Param("speech", "object", "Speech-recognition settings."),
+        _event_url("the input event with the keys pressed"),
+        _event_method(),
+    ),
+    "connect": _params(
+        Param("endpoint", "endpoint", "Who to connect: a list with one endpoint.",
+              required=True),
+        Param("from", "text", "Caller ID shown to the connected party."),
+        Param("timeout", "int", "Seconds to ring the connected party.", minimum=3,
+              maximum=120, default=60, unit="seconds"),
+        Param("limit", "int", "Maximum length of the connected call.", minimum=1,
+              maximum=7200, default=7200, unit="seconds"),
+        Param("eventType", "choice", "Send the connected leg's events synchronously.",
+              ("synchronous",)),
+        Param("ringbackTone", "url_list", "Audio the caller hears while it rings."),
+        _event_url("the connected leg's events"),
+        _event_method(),
+        Param("machineDetection", "choice", "What to do on a machine.", ("continue", "hangup")),
+        Param("random_from_number", "bool", "Use a random number of the application."),
+    ),
+    "conversation": _params(
+        Param("name", "text", "The conversation's name.", required=True),
+        Param("record", "bool", "Record the conversation.", default=False),
+        Param("musicOnHoldUrl", "url_list", "Music while waiting for the moderator."),
+        Param("startOnEnter", "bool", "Start the conversation when this leg joins.",
+              default=True),
+        Param("endOnExit", "bool", "End the conversation when this leg leaves.",
+              default=False),
+        Param("mute", "bool", "Join muted.", default=False),
+        Param("canSpeak", "object", "Legs that can hear this one."),
+        Param("canHear", "object", "Legs this one can hear."),
+        _event_url("the conversation's record event"),
+        _event_method(),
+    ),
+    "notify": _params(
+        Param("payload", "object", "The JSON body to send.", required=True),
+        Param("eventUrl", "url_list", "Where to send it.", required=True),
+        _event_method(),
+    ),
+    "wait": _params(
+        Param("timeout", "number", "Seconds to wait.", minimum=0.1, maximum=7200,
+              default=10, unit="seconds"),
+    ),
+}
+
+#: Whether an action holds the NCCO until it finishes (NCCO reference).
+SYNCHRONOUS = {
+    "record": False,
+    "conversation": True,
+    "connect": True,
+    "talk": True,
+    "stream": True,
+    "input": True,
+    "notify": True,
+    "wait": True,
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an NCCO: where, which parameter, what was given, what is allowed."""
+
+    index: int | None
+    action: str | None
+    parameter: str | None
+    value: Any
+    allowed: str
+    message: str
+
+    def as_invalid_parameter(self) -> dict:
+        """The problem as an entry of a Vonage-style `invalid_parameters` list."""
+        where = "ncco" if self.index is None else f"ncco[{self.index}]"
+        name = where if self.parameter is None else f"{where}.{self.parameter}"
+        return {"name": name, "reason": self.message, "value": _jsonable_or_repr(self.value),
+                "allowed": self.allowed}
+
+    def __str__(self) -> str:
+        where = "NCCO" if self.index is None else f"action {self.index} ({self.action})"
+        return f"{where}: {self.message}"
+
+
+def _jsonable_or_repr(value: Any) -> Any:
+    return value if _jsonable(value) else repr(value)
+
+
+def _close_match(name: str, known: dict) -> str:
+    for candidate in known:
+        if candidate.lower() == name.lower():
+            return f" Did you mean {candidate!r}? Names are case-sensitive."
+    return ""
+
+
+def _check_params(index: int, action: str, body: dict, table: dict[str, Param],
+                  prefix: str = "") -> list[Problem]:
+    problems = []
+    for name, value in body.items():
+        if not prefix and name == "action":
+            continue
+        param = table.get(name)
+        if param is None:
+            known = ", ".join(table)
+            problems.append(Problem(index, action, prefix + name, value, f"one of: {known}",
+                                    f"{action} has no parameter {prefix + name!r}."
+                                    f"{_close_match(name, table)} Known: {known}."))
+            continue
+        message = param.check(value)
+        if message:
+            problems.append(Problem(index, action, prefix + name, value, param.allowed(),
+                                    prefix + message if prefix else message))
+        elif param.kind == "object" and param.fields and isinstance(value, dict):
+            problems += _check_params(index, action, value, param.fields, f"{prefix}{name}.")
+    for name, param in table.items():
+        if param.required and name not in body:
+            problems.append(Problem(index, action, prefix + name, None, param.allowed(),
+                                    f"{action} needs {prefix + name} ({param.allowed()})."))
+    return problems
+
+
+def _endpoint_ok(value: Any) -> bool:
+    if not (isinstance(value, list) and len(value) == 1 and isinstance(value[0], dict)):
+        return False
+    endpoint = value[0]
+    kind = endpoint.get("type", "phone")
+    if kind not in ENDPOINT_TYPES:
+        return False
+    if kind == "phone":
+        number = endpoint.get("number")
+        return isinstance(number, str) and number.isdigit()
+    return True
+
+
+def parse(ncco: Any) -> tuple[list | None, list[Problem]]:
+    """Accept an NCCO as a list or as JSON text; say clearly when it is neither."""
+    if isinstance(ncco, (str, bytes)):
+        try:
+            ncco = json.loads(ncco)
+        except json.JSONDecodeError as err:
+            return None, [Problem(None, None, None, None, "a JSON list of actions",
+                                  f"This is not valid JSON: {err.msg} at line {err.lineno}, "
+                                  f"column {err.colno}.")]
+    if isinstance(ncco, dict) and "action" in ncco:
+        return None, [Problem(None, None, None, ncco, "a JSON list of actions",
+                              "An NCCO is a list of actions: wrap this action in [ ].")]
+    if not isinstance(ncco, list):
+        return None, [Problem(None, None, None, _jsonable_or_repr(ncco),
+                              "a JSON list of actions",
+                              f"An NCCO must be a list of actions; you gave a "
+                              f"{type(ncco).__name__}.")]
+    return ncco, []
+
+
+def validate(ncco: Any) -> list[Problem]:
+    """Every problem of an NCCO at once, each naming action, parameter, value and what is
+    allowed. An empty list means the NCCO is valid."""
+    actions, problems = parse(ncco)
+    if actions is None:
+        return problems
+    if not actions:
+        return [Problem(None, None, None, [], "at least one action",
+                        "The NCCO is empty: add at least one action.")]
+    for index, body in enumerate(actions):
+        if not isinstance(body, dict):
+            problems.append(Problem(index, None, None, _jsonable_or_repr(body),
+                                    "an object with an 'action' key",
+                                    f"Each action must be an object like "
+                                    f'{{"action": "talk", ...}}; you gave {body!r}.'))
+            continue
+        name = body.get("action")
+        if name not in ACTION_PARAMS:
+            known = ", ".join(ACTION_PARAMS)
+            problems.append(Problem(index, None, "action", _jsonable_or_repr(name),
+                                    f"one of: {known}",
+                                    f"Unknown action {name!r}; use one of: {known}."))
+            continue
+        problems += _check_params(index, name, body, ACTION_PARAMS[name])
+    for index, body in enumerate(actions):
+        if isinstance(body, dict) and body.get("action") in ("talk", "stream") and \
+                body.get("bargeIn") is True:
+            following = actions[index + 1] if index + 1 < len(actions) else None
+            if not (isinstance(following, dict) and following.get("action") == "input"):
+                problems.append(Problem(index, body["action"], "bargeIn", True,
+                                        "bargeIn true only when the next action is input",
+                                        "bargeIn is true, so the next action must be an "
+                                        "input that collects the key press."))
+    return problems
+
+
+def is_blocking(action: dict) -> bool:
+    """A record action blocks the NCCO exactly when endOnSilence, timeOut or endOnKey is set."""
+    return any(action.get(name) is not None for name in BLOCKING_PARAMS)
+
+
+def blocking_reason(action: dict) -> str:
+    """Plain words: does this record action hold the NCCO, and why."""
+    set_params = [name for name in BLOCKING_PARAMS if action.get(name) is not None]
+    if not set_params:
+        return ("Not blocking: none of " + ", ".join(BLOCKING_PARAMS) + " is set, so the NCCO "
+                "moves straight on and the recording runs until the call ends.")
+    return "Blocking because " + " and ".join(
+        f"{name} is set" for name in set_params
+    ) + ": the next action waits until " + end_conditions(action) + "."
+
+
+def end_conditions(action: dict) -> str:
+    """What ends a record action, in words."""
+    parts = []
+    if action.get("endOnKey") is not None:
+        parts.append(f"the caller presses {action['endOnKey']}")
+    if action.get("endOnSilence") is not None:
+        parts.append(f"{action['endOnSilence']} s of silence")
+    timeout = action.get("timeOut")
+    if timeout is not None:
+        parts.append(f"{timeout} s have passed")
+    else:
+        parts.append(f"the {assumptions.DEFAULT_RECORD_TIMEOUT} s maximum is reached")
+    parts.append("the call ends")
+    return ", ".join(parts[:-1]) + " or " + parts[-1]
+
+
+def channel_count(action: dict) -> int:
+    """How many channels the recording of this record action has."""
+    if action.get("split") != "conversation":
+        return 1
+    return action.get("channels") or assumptions.DEFAULT_SPLIT_CHANNELS
+
+
+def _describe_action(body: dict) -> str:
+    name = body.get("action")
+    if name == "talk":
+        return f"talk \u201c{str(body.get('text', ''))[:40]}\u201d"
+    if name == "connect":
+        endpoint = (body.get("endpoint") or [{}])[0]
+        return f"connect to {endpoint.get('number', endpoint.get('type', '?'))}"
+    return str(name)
+
+
+def explain(ncco: Any) -> str:
+    """Say in plain words what each record action of an NCCO records and what ends it."""
+    problems = validate(ncco)
+    if problems:
+        return "This NCCO is not valid, so Vonage would reject it:\n" + "\n".join(
+            f"  - {p}" for p in problems)
+    actions, _ = parse(ncco)
+    lines = []
+    records = [i for i, a in enumerate(actions) if a["action"] == "record"]
+    conversations = [i for i, a in enumerate(actions)
+                     if a["action"] == "conversation" and a.get("record")]
+    if not records and not conversations:
+        return "Nothing is recorded: this NCCO has no record action."
+    for i in records:
+        action = actions[i]
+        before = [_describe_action(a) for a in actions[:i]]
+        after = actions[i + 1:]
+        start = "as soon as the call is answered" if not before else (
+            "only after " + ", ".join(before) + " finished")
+        lines.append(f"Action {i} (record) starts recording {start}.")
+        if is_blocking(action):
+            lines.append("  " + blocking_reason(action))
+            if after:
+                lines.append(f"  Then the NCCO continues with {_describe_action(after[0])}.")
+        else:
+            if after:
+                lines.append("  Not blocking: the NCCO moves straight on to "
+                             f"{_describe_action(after[0])} and the recording runs until the "
+                             "call ends.")
+            elif assumptions.RECORD_LAST_HOLDS_CALL:
+                lines.append("  Not blocking, and it is the last action: the call stays up and "
+                             "records until the caller hangs up (the rest of the call).")
+        fmt = action.get("format", assumptions.DEFAULT_FORMAT)
+        channels = channel_count(action)
+        layout = "mono, every party mixed" if channels == 1 else (
+            f"{channels} channels: channel 1 what the caller says, channel 2 what they hear"
+            + (", extra parties on the last channel" if channels > 2 else ""))
+        lines.append(f"  Saved as {fmt}, {layout}.")
+        if action.get("channels") and action.get("split") != "conversation":
+            lines.append("  Note: channels has no effect without split: \"conversation\" "
+                         "(the Python SDK adds split for you).")
+        if action.get("beepStart"):
+            lines.append("  A beep marks the start.")
+        target = (action.get("eventUrl") or ["the call's event_url"])[0]
+        method = action.get("eventMethod", "POST")
+        lines.append(f"  The record event with the download URL goes to {target} ({method}). "
+                     f"Vonage keeps the file {assumptions.RETENTION_DAYS} days.")
+        if action.get("transcription") is not None:
+            lines.append("  A transcription is requested too (the Python SDK's Record model "
+                         "drops this field: send it as plain JSON).")
+    for i in conversations:
+        lines.append(f"Action {i} (conversation) records the conversation from when the caller "
+                     "joins until it ends.")
+    return "\n".join(lines)
+
+
+def record_table() -> list[dict[str, str]]:
+    """Rows for a docs table of the record action, generated from RECORD_PARAMS."""
+    return [
+        {"parameter": p.name, "allowed": p.allowed(), "default": p.default_text(),
+         "blocks the NCCO": "yes" if p.blocking else "no", "what it does": p.summary}
+        for p in RECORD_PARAMS.values()
+    ]
