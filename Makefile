@@ -34,7 +34,7 @@ lab: setup
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
 test: setup
-	$(PY) -m pytest
+	RECORDING_LAB_MODE=simulator $(PY) -m pytest
 
 bench: setup
 	$(PY) benchmarks/bench_recording.py

@@ -1,0 +1,207 @@
+"""Placing test calls and fetching what they produced, the same way in both modes.
+
+Each helper is a thin wrapper over what a customer's code would do with the SDK, so a trainee
+can read it and copy it: create the call with `voice.create_call`, wait for the record event
+on the webhook receiver, download the file with the application's JWT.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from vonage_http_client.errors import HttpRequestError
+from vonage_voice.models.requests import CreateCallRequest
+from vonage_voice.models.responses import CreateCallResponse
+
+from . import rules
+from .client import SIMULATOR_NUMBER, Lab
+
+TERMINAL_STATUSES = ("completed", "busy", "cancelled", "failed", "rejected", "timeout",
+                     "unanswered")
+
+
+SUFFIXES = {"audio/mpeg": ".mp3", "audio/mp3": ".mp3", "audio/wav": ".wav", "audio/x-wav": ".wav",
+            "audio/ogg": ".ogg", "application/json": ".json"}
+
+
+class RecordingDownloadError(RuntimeError):
+    """A recording could not be fetched; the message says why and what to do."""
+
+
+def _normalise(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=lambda v: getattr(v, "value", str(v))))
+
+
+def sdk_changes(ncco: list[dict]) -> list[str]:
+    """What the SDK's NCCO models would drop or change in this NCCO, in plain words."""
+    try:
+        request = CreateCallRequest(ncco=ncco, to=[{"type": "phone", "number": "447700900001"}],
+                                    random_from_number=True)
+    except Exception as err:  # pydantic's ValidationError or the SDK's own NccoActionError
+        reason = str(err).splitlines()[-1 if "validation error" in str(err) else 0][:160]
+        return [f"the SDK's models refuse this NCCO as JSON ({reason})"]
+    sent = _normalise(request.model_dump(by_alias=True, exclude_none=True)["ncco"])
+    changes = []
+    for index, (mine, theirs) in enumerate(zip(_normalise(ncco), sent, strict=True)):
+        for key, value in mine.items():
+            if key not in theirs:
+                changes.append(f"action {index} ({mine.get('action')}): the SDK drops {key}")
+            elif theirs[key] != value:
+                changes.append(f"action {index} ({mine.get('action')}): the SDK changes {key} "
+                               f"from {json.dumps(value)} to {json.dumps(theirs[key])}")
+        for key in theirs.keys() - mine.keys():
+            changes.append(f"action {index} ({mine.get('action')}): the SDK adds "
+                           f"{key}={json.dumps(theirs[key])}")
+    return changes
+
+
+def place_call(lab: Lab, ncco: list[dict], to: str = "447700900001", *,
+               event_url: str | None = None, quiet: bool = False,
+               **options: Any) -> CreateCallResponse:
+    """Create an outbound call running `ncco` through the SDK, events to the lab's receiver.
+
+    When the SDK's models would drop part of the NCCO (e.g. `transcription`), the same request
+    is sent as plain JSON through the SDK's HTTP client instead, and a note says so.
+    """
+    problems = rules.validate(ncco)
+    if problems:
+        raise ValueError("This NCCO is not valid:\n" + "\n".join(f"  - {p}" for p in problems))
+    body = {"ncco": ncco, "to": [{"type": "phone", "number": to}],
+            "from_": {"type": "phone", "number": SIMULATOR_NUMBER},
+            "event_url": [event_url or lab.event_url()], **options}
+    changes = [c for c in sdk_changes(ncco) if "adds split" not in c]
+    if not changes:
+        return lab.voice.create_call(CreateCallRequest(**body))
+    if not quiet:
+        print("Note: the SDK's models would alter this NCCO (" + "; ".join(changes) + "), so "
+              "it is sent as plain JSON through the SDK's HTTP client.")
+    body["from"] = body.pop("from_")
+    response = lab.vonage.http_client.post(lab.api_host, "/v1/calls", body)
+    return CreateCallResponse(**response)
+
+
+def wait_for_recording(lab: Lab, call: CreateCallResponse | dict, timeout: float = 60.0,
+                       nth: int = 1) -> dict:
+    """The call's record event (the `nth`, in order of arrival) from the receiver."""
+    conversation = _field(call, "conversation_uuid")
+    if nth == 1:
+        return lab.events.wait_for_record(conversation_uuid=conversation, timeout=timeout)
+
+    def is_nth(record: dict) -> bool:
+        if "recording_url" not in record or record.get("conversation_uuid") != conversation:
+            return False
+        mine = [r for r in lab.events.all() if "recording_url" in r
+                and r.get("conversation_uuid") == conversation]
+        return len(mine) >= nth and mine[nth - 1] == record
+
+    return lab.events.wait_for(is_nth, timeout=timeout,
+                               describe=f"record event #{nth} of conversation {conversation}")
+
+
+def wait_until_ended(lab: Lab, call: CreateCallResponse | dict, timeout: float = 60.0) -> dict:
+    """The call's final status event (completed, busy, unanswered, ...)."""
+    uuid = _field(call, "uuid")
+    return lab.events.wait_for(
+        lambda record: record.get("uuid") == uuid and record.get("status") in TERMINAL_STATUSES,
+        timeout=timeout, describe=f"the final status event of call {uuid}")
+
+
+def _field(call: Any, name: str) -> str:
+    return call[name] if isinstance(call, dict) else getattr(call, name)
+
+
+def download_recording(lab: Lab, record_event: dict, folder: str | Path = "recordings",
+                       filename: str | None = None) -> Path:
+    """Fetch a recording with the application's JWT, atomically, in either mode.
+
+    The SDK's own `download_recording` refuses hosts other than Vonage's, so this uses the
+    SDK's HTTP session and auth directly: stream to a temporary file, check the byte count
+    against the event's `size`, then rename. A failed or short download leaves nothing behind.
+    """
+    url, expected = record_event["recording_url"], record_event.get("size")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    http = lab.vonage.http_client
+    headers = {"User-Agent": http.user_agent, "Authorization": http.auth.create_jwt_auth_string()}
+    handle, temp_name = tempfile.mkstemp(prefix=".part-", dir=folder)
+    try:
+        with os.fdopen(handle, "wb") as out, http._session.get(url, headers=headers,
+                                                               stream=True, timeout=60) as reply:
+            if reply.status_code >= 400:
+                raise RecordingDownloadError(_explain_failure(reply))
+            suffix = SUFFIXES.get(reply.headers.get("Content-Type", "").split(";")[0], ".mp3")
+            target = folder / (filename or f"{record_event['recording_uuid']}{suffix}")
+            for chunk in reply.iter_content(chunk_size=1 << 16):
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        got = os.path.getsize(temp_name)
+        if expected is not None and got != int(expected):
+            raise RecordingDownloadError(f"The download stopped short: {got} of {expected} "
+                                         "bytes arrived. Nothing was saved; try again.")
+        os.replace(temp_name, target)
+    except BaseException:
+        if os.path.exists(temp_name):
+            os.unlink(temp_name)
+        raise
+    return target
+
+
+def _explain_failure(reply) -> str:
+    try:
+        body = reply.json()
+        detail = body.get("detail") or body.get("title") or reply.text
+    except ValueError:
+        detail = reply.text[:200]
+    if reply.status_code == 401:
+        return (f"401 Unauthorized: {detail} Recordings can only be fetched with a JWT of the "
+                "application that made the call.")
+    return f"{reply.status_code}: {detail}"
+
+
+def _sim_path(lab: Lab, path: str) -> str:
+    if lab.simulator is None:
+        raise RuntimeError("This needs the simulator: live Vonage has no such control.")
+    return path
+
+
+def timeline(lab: Lab, call: CreateCallResponse | dict | str) -> dict:
+    """The simulator's timeline of a call: actions, recording windows, key presses, events."""
+    uuid = call if isinstance(call, str) else _field(call, "uuid")
+    return lab.vonage.http_client.get(lab.api_host,
+                                      _sim_path(lab, f"/_sim/calls/{uuid}/timeline"))
+
+
+def set_callee(lab: Lab, number: str, script: list[dict], answer_after: float | None = 1.0,
+               busy: bool = False) -> dict:
+    """Script the phone at `number`: ring time, then speak / silence / press / hangup steps."""
+    body = {"answer_after": answer_after, "script": script}
+    if busy:
+        body["busy"] = True
+    try:
+        return lab.vonage.http_client.put(lab.api_host,
+                                          _sim_path(lab, f"/_sim/callees/{number}"), body)
+    except HttpRequestError as err:
+        raise ValueError(_problems_text(err)) from None
+
+
+def advance_clock(lab: Lab, days: float = 0, seconds: float = 0) -> str:
+    """Move the simulator's wall clock forward (to see retention at work)."""
+    reply = lab.vonage.http_client.post(lab.api_host, _sim_path(lab, "/_sim/clock"),
+                                        {"advance_seconds": days * 86400 + seconds})
+    return reply["now"]
+
+
+def _problems_text(err: HttpRequestError) -> str:
+    try:
+        body = err.response.json()
+    except (ValueError, AttributeError):
+        return str(err)
+    lines = [body.get("detail", "Bad request")]
+    lines += [f"  - {p.get('name')}: {p.get('reason')}" for p in body.get("invalid_parameters",
+                                                                        [])]
+    return "\n".join(lines)

@@ -1,0 +1,182 @@
+"""The client factory: one `Lab` object per notebook, simulator by default, live on request.
+
+`connect()` returns a `Lab` holding a ready `vonage.Vonage` client, the webhook receiver and
+its event log. In simulator mode it starts (or reuses) a local simulator and trusts the
+simulator's CA for that host alone; live mode uses your Vonage application's credentials from
+the environment or `.env` and Vonage's public TLS as usual. Notebook cells are the same.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import vonage
+from requests.adapters import HTTPAdapter
+from urllib3 import Retry
+
+from .receiver import EventLog, Receiver
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SIMULATOR_NUMBER = "447700900000"  # the caller ID of simulated calls (an Ofcom drama number)
+
+
+class LabSetupError(RuntimeError):
+    """The lab cannot connect; the message says what to fix."""
+
+
+class PinnedCAAdapter(HTTPAdapter):
+    """Verify TLS against one CA file for the host this adapter is mounted on.
+
+    requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override `Session.verify`, so the CA is
+    forced per request here: the simulator's CA is trusted for its own host and nowhere else.
+    """
+
+    def __init__(self, ca_cert: str, **kwargs):
+        self.ca_cert = ca_cert
+        super().__init__(**kwargs)
+
+    def send(self, request, **kwargs):
+        kwargs["verify"] = self.ca_cert
+        return super().send(request, **kwargs)
+
+
+@dataclass
+class Settings:
+    """Where the lab's credentials come from (never printed)."""
+
+    mode: str
+    application_id: str | None = None
+    private_key: str | None = None  # a path or the PEM text
+    public_url: str | None = None
+
+
+def read_settings(env_file: str | Path | None = None, mode: str | None = None) -> Settings:
+    """Decide the mode: live when an application id and private key are configured."""
+    values = dict(os.environ)
+    path = Path(env_file) if env_file else _find_env_file()
+    if path and path.is_file():
+        from dotenv import dotenv_values
+
+        values = {**{k: v for k, v in dotenv_values(path).items() if v is not None}, **values}
+    chosen = mode or values.get("RECORDING_LAB_MODE")
+    app_id = values.get("VONAGE_APPLICATION_ID")
+    key = values.get("VONAGE_PRIVATE_KEY") or values.get("VONAGE_PRIVATE_KEY_PATH")
+    if chosen is None:
+        chosen = "live" if app_id and key else "simulator"
+    if chosen not in ("simulator", "live"):
+        raise LabSetupError(f"RECORDING_LAB_MODE must be 'simulator' or 'live'; it is "
+                            f"{chosen!r}.")
+    return Settings(chosen, app_id, key, values.get("PUBLIC_URL"))
+
+
+def _find_env_file() -> Path | None:
+    for folder in (Path.cwd(), *Path.cwd().parents):
+        if (folder / ".env").is_file():
+            return folder / ".env"
+        if folder == REPO_ROOT:
+            break
+    return None
+
+
+_simulator = None
+_simulator_lock = threading.Lock()
+
+
+def shared_simulator():
+    """The kernel's simulator, started on first use."""
+    global _simulator
+    with _simulator_lock:
+        if _simulator is None:
+            from .simulator import Simulator
+
+            _simulator = Simulator()
+            _simulator.start()
+        return _simulator
+
+
+def _sdk_client(application_id: str, private_key: str, api_host: str | None,
+                ca_cert: str | None) -> vonage.Vonage:
+    options = vonage.HttpClientOptions(api_host=api_host) if api_host else None
+    try:
+        client = vonage.Vonage(vonage.Auth(application_id=application_id,
+                                           private_key=private_key), options)
+    except Exception as err:
+        raise LabSetupError(f"The Vonage SDK could not use these credentials: {err}. Check "
+                            "VONAGE_APPLICATION_ID and that VONAGE_PRIVATE_KEY is the path "
+                            "to the application's private.key.") from None
+    if ca_cert:
+        adapter = PinnedCAAdapter(ca_cert, max_retries=Retry(total=3, backoff_factor=0.1),
+                                  pool_maxsize=32)
+        client.http_client._session.mount(f"https://{api_host}/", adapter)
+    return client
+
+
+class Lab:
+    """Everything a lesson needs: the SDK client, the receiver and its events."""
+
+    def __init__(self, mode: str, client: vonage.Vonage, receiver: Receiver,
+                 event_base: str, simulator=None):
+        self.mode, self.vonage, self.receiver = mode, client, receiver
+        self.simulator = simulator
+        self._event_base = event_base.rstrip("/")
+
+    @property
+    def voice(self):
+        """The SDK's Voice API client: what a customer's code calls."""
+        return self.vonage.voice
+
+    @property
+    def events(self) -> EventLog:
+        """Every webhook the receiver has stored, oldest first."""
+        return self.receiver.events
+
+    @property
+    def api_host(self) -> str:
+        return self.vonage.http_client.api_host
+
+    def event_url(self, path: str = "/events") -> str:
+        """A webhook URL on this lab's receiver (public in live mode)."""
+        return self._event_base + path
+
+    def __repr__(self) -> str:
+        return f"<Lab mode={self.mode} api_host={self.api_host}>"
+
+    def close(self) -> None:
+        self.receiver.stop()
+
+
+def connect(mode: str | None = None, env_file: str | Path | None = None,
+            events_file: str | Path | None = None) -> Lab:
+    """A ready Lab: the simulator unless live credentials are configured (or mode says)."""
+    settings = read_settings(env_file, mode)
+    state_dir = Path(os.environ.get("RECORDING_LAB_HOME", REPO_ROOT / ".recording-lab"))
+    log_path = Path(events_file) if events_file else state_dir / f"events-{settings.mode}.jsonl"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    if settings.mode == "simulator":
+        sim = shared_simulator()
+        info = sim.info()
+        client = _sdk_client(info["application_id"], info["private_key"], info["api_host"],
+                             info["ca_cert"])
+        receiver = Receiver(log_path).start()
+        return Lab("simulator", client, receiver, receiver.url, simulator=sim)
+    if not settings.application_id or not settings.private_key:
+        raise LabSetupError("Live mode needs VONAGE_APPLICATION_ID and VONAGE_PRIVATE_KEY "
+                            "(the path to private.key) in the environment or .env.")
+    key = settings.private_key
+    if not key.lstrip().startswith("-----BEGIN"):
+        key_path = Path(key).expanduser()
+        if not key_path.is_file():
+            raise LabSetupError(f"VONAGE_PRIVATE_KEY points to {key_path.name}, which does "
+                                "not exist. Give the path to your application's private.key.")
+        key = key_path.read_text()
+    if not settings.public_url:
+        raise LabSetupError("Live mode needs PUBLIC_URL: a public https URL (e.g. a tunnel) "
+                            "that forwards to this lab's webhook receiver, so Vonage can "
+                            "deliver events.")
+    client = _sdk_client(settings.application_id, key, None, None)
+    port = int(os.environ.get("RECORDING_LAB_RECEIVER_PORT", "8765"))
+    receiver = Receiver(log_path, port=port).start()
+    return Lab("live", client, receiver, settings.public_url)

@@ -1,0 +1,329 @@
+"""Turn the simulator's timeline of sounds into a real recording file.
+
+Every sample is a pure function of absolute call time: a window rendered in one block equals
+the same window rendered in pieces, so long recordings stream through `soundfile` block by
+block and never sit in memory whole. Outside every sound the signal is exact digital silence.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from ..assumptions import BEEP_HZ, DEFAULT_SPLIT_CHANNELS, SAMPLE_RATE
+
+KINDS = ("speech", "tts", "music", "beep", "dtmf")
+FADE_SECONDS = 0.005  # linear fade at each edge of every sound, so no clicks
+TWO_PI = 2.0 * np.pi
+
+#: soundfile (format, subtype, extra SoundFile options) per recording format. MP3 is constant
+#: bitrate: libsndfile's default at 8 kHz is 8 kbit/s, which muffles speech; level 0.5 of the
+#: MPEG-2.5 range [8, 64] gives 32 kbit/s, and a constant rate keeps players' durations right.
+FORMATS = {
+    "mp3": ("MP3", "MPEG_LAYER_III", {"bitrate_mode": "CONSTANT", "compression_level": 0.5}),
+    "wav": ("WAV", "PCM_16", {}),
+    "ogg": ("OGG", "VORBIS", {}),
+}
+MP3_MAX_CHANNELS = 2  # libsndfile's LAME encoder writes mono or stereo only
+
+DTMF_ROWS = {"123A": 697.0, "456B": 770.0, "789C": 852.0, "*0#D": 941.0}
+DTMF_COLS = {"147*": 1209.0, "2580": 1336.0, "369#": 1477.0, "ABCD": 1633.0}
+
+# Vowel formants (F1, F2) in Hz; a syllable's vowel is picked by hash.
+VOWELS = np.array(
+    [
+        (730, 1090),
+        (270, 2290),
+        (530, 1840),
+        (300, 870),
+        (570, 840),
+        (440, 1020),
+        (660, 1720),
+        (390, 1990),
+    ],
+    dtype=float,
+)
+
+
+@dataclass(frozen=True)
+class Sound:
+    """One sound on the call timeline (seconds); `source` picks its channel when split."""
+
+    source: int  # 0 = first leg's voice, 1 = the app (talk, stream, beep), 2.. = other legs
+    kind: str  # "speech" | "tts" | "music" | "beep" | "dtmf"
+    start: float
+    end: float
+    seed: int = 0
+    digit: str | None = None
+
+
+def channel_map(split: bool, channels: int | None) -> Callable[[int], int]:
+    """Which channel each source lands in: all in 0 unless split; extras share the last."""
+    last = n_channels(split, channels) - 1
+    return lambda source: min(max(int(source), 0), last)
+
+
+def n_channels(split: bool, channels: int | None) -> int:
+    """Channels in the file: 1 unless split, then `channels` or the default (2)."""
+    if not split:
+        return 1
+    count = DEFAULT_SPLIT_CHANNELS if channels is None else int(channels)
+    if count < 1:
+        raise ValueError(f"channels must be at least 1, got {channels!r}")
+    return count
+
+
+def dtmf_frequencies(digit: str) -> tuple[float, float]:
+    """The (low, high) frequency pair of a DTMF key."""
+    key = str(digit).upper()
+    low = next((f for keys, f in DTMF_ROWS.items() if key in keys), None)
+    high = next((f for keys, f in DTMF_COLS.items() if key in keys), None)
+    if len(key) != 1 or low is None or high is None:
+        raise ValueError(f"not a DTMF key: {digit!r} (use 0-9, *, # or A-D)")
+    return low, high
+
+
+# --- deterministic randomness ---------------------------------------------------------------
+_M1, _M2, _M3 = (
+    np.uint64(0x9E3779B97F4A7C15),
+    np.uint64(0xBF58476D1CE4E5B9),
+    np.uint64(0x94D049BB133111EB),
+)
+
+
+def _unit(seed: int, index: np.ndarray | int, salt: int) -> np.ndarray:
+    """A value in [0, 1) that depends only on (seed, index, salt): a splitmix64 hash."""
+    key = np.uint64((seed * 1_000_003 + salt * 7919) & 0xFFFFFFFFFFFFFFFF)
+    x = np.atleast_1d(np.asarray(index, dtype=np.int64)).astype(np.uint64)
+    with np.errstate(over="ignore"):  # wrap-around is the point of the hash
+        x = x * _M1 + key
+        x = (x ^ (x >> np.uint64(30))) * _M2
+        x = (x ^ (x >> np.uint64(27))) * _M3
+    x = x ^ (x >> np.uint64(31))
+    return (x >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+
+
+# --- generators: `tr` is seconds since the sound started (float64 array) ------------------
+def _voice(tr: np.ndarray, seed: int, robotic: bool) -> np.ndarray:
+    """Harmonic voice with formants, shaped into syllables on a 4-5 Hz grid."""
+    slot = 0.2 if robotic else 0.25
+    index = np.floor(tr / slot).astype(np.int64)
+    first = int(index[0])
+    slots = np.arange(first, int(index[-1]) + 1)
+    if robotic:
+        base = 170.0 + 20.0 * _unit(seed, 0, 1)[0]
+        pitch = 1.0 + 0.05 * (np.floor(_unit(seed, slots, 2) * 3) - 1)  # three fixed steps
+        onset = np.zeros(slots.size)
+        length = np.full(slots.size, 0.7 * slot)
+        pause = slots % 6 == 5  # a word gap every sixth syllable
+        loud = np.full(slots.size, 0.9)
+        vibrato, glide, tilt = 0.0, 0.0, 0.5
+    else:
+        base = 110.0 + 110.0 * _unit(seed, 0, 1)[0]
+        pitch = 0.9 + 0.22 * _unit(seed, slots, 2)
+        onset = np.where(slots == 0, 0.0, 0.04 * _unit(seed, slots, 3))
+        length = np.minimum(slot * (0.45 + 0.45 * _unit(seed, slots, 4)), slot - onset - 0.01)
+        pause = (_unit(seed, slots, 5) < 0.18) & (slots != 0)
+        loud = 0.7 + 0.3 * _unit(seed, slots, 6)
+        vibrato, glide, tilt = 0.02, 0.3, 1.0
+    vowel = VOWELS[(_unit(seed, slots, 7) * len(VOWELS)).astype(int)]
+    f0 = base * pitch  # per syllable
+    harmonics = np.arange(1, 19)
+    freqs = f0[:, None] * harmonics[None, :]
+    gains = harmonics[None, :] ** -tilt * (
+        1.0
+        + 4.0 * np.exp(-(((freqs - vowel[:, :1]) / 120.0) ** 2))
+        + 2.5 * np.exp(-(((freqs - vowel[:, 1:]) / 200.0) ** 2))
+    )
+    gains[freqs > 3500.0] = 0.0  # stay clear of Nyquist (4 kHz) even with vibrato
+    gains /= gains.sum(axis=1, keepdims=True)
+
+    k = index - first
+    u = tr - index * slot - onset[k]  # seconds since the syllable began
+    env = np.clip(u / 0.02, 0.0, 1.0) * np.clip((length[k] - u) / 0.05, 0.0, 1.0)
+    env *= np.where(pause[k], 0.0, loud[k])
+    voiced = np.flatnonzero(env)  # synthesise only where the syllable envelope is open
+    out = np.zeros_like(tr)
+    k, uu, env = k[voiced], u[voiced], env[voiced]
+    drift = glide * uu * uu / 2.0 - vibrato * (1.0 - np.cos(TWO_PI * 5.5 * uu)) / (TWO_PI * 5.5)
+    phase = TWO_PI * f0[k] * (uu - drift)  # the integral of a gliding, vibrating pitch
+    # sin(h*phase) for h = 1..18 by the Chebyshev recurrence: two multiplies per harmonic.
+    s_prev, s_cur, twice_cos = np.zeros_like(phase), np.sin(phase), 2.0 * np.cos(phase)
+    wave = gains[k, 0] * s_cur
+    for h in range(1, harmonics.size):
+        s_prev, s_cur = s_cur, twice_cos * s_cur - s_prev
+        wave += gains[k, h] * s_cur
+    out[voiced] = 0.62 * env * wave
+    return out
+
+
+# I - V - vi - IV as semitones above the key's tonic: (root, third, fifth).
+CHORDS = np.array([(0, 4, 7), (7, 11, 14), (9, 12, 16), (5, 9, 12)], dtype=float)
+ARPEGGIOS = np.array([(0, 1, 2, 1), (0, 2, 1, 2), (2, 1, 0, 1)])
+
+
+def _music(tr: np.ndarray, seed: int) -> np.ndarray:
+    """A soft pad plus an arpeggio over I-V-vi-IV, two seconds per chord."""
+    key = 57.0 + np.floor(_unit(seed, 0, 11)[0] * 7)  # tonic between A3 and D#4 (MIDI)
+    pattern = ARPEGGIOS[int(_unit(seed, 0, 12)[0] * len(ARPEGGIOS))]
+    chord_i = np.floor(tr / 2.0).astype(np.int64)
+    tau = tr - 2.0 * chord_i  # seconds into the chord
+    notes = key + CHORDS[chord_i % len(CHORDS)]  # (n, 3) MIDI numbers
+    hz = 440.0 * 2.0 ** ((notes - 69.0) / 12.0)
+    pad_env = np.clip(tau / 0.03, 0.0, 1.0) * np.clip((2.0 - tau) / 0.03, 0.0, 1.0)
+    out = 0.045 * np.sin(TWO_PI * hz[:, 0] / 2.0 * tau)  # bass: the root an octave down
+    for j in range(3):
+        out += 0.035 * np.sin(TWO_PI * hz[:, j] * tau)
+    out *= pad_env
+    step = np.minimum(np.floor(tau / 0.5).astype(np.int64), 3)
+    t_note = tau - 0.5 * step
+    arp_hz = 2.0 * hz[np.arange(tr.size), pattern[step]]
+    arp_env = (
+        np.clip(t_note / 0.005, 0.0, 1.0)
+        * np.exp(-4.0 * t_note)
+        * np.clip((0.5 - t_note) / 0.01, 0.0, 1.0)
+    )
+    return out + 0.08 * arp_env * np.sin(TWO_PI * arp_hz * t_note)
+
+
+def _tone(sound: Sound, tr: np.ndarray) -> np.ndarray:
+    if sound.kind == "speech":
+        return _voice(tr, sound.seed, robotic=False)
+    if sound.kind == "tts":
+        return _voice(tr, sound.seed, robotic=True)
+    if sound.kind == "music":
+        return _music(tr, sound.seed)
+    if sound.kind == "beep":
+        return 0.4 * np.sin(TWO_PI * BEEP_HZ * tr)
+    if sound.kind == "dtmf":
+        low, high = dtmf_frequencies(sound.digit or "")
+        return 0.25 * (np.sin(TWO_PI * low * tr) + np.sin(TWO_PI * high * tr))
+    raise ValueError(f"unknown sound kind {sound.kind!r} (expected one of {', '.join(KINDS)})")
+
+
+def render_block(
+    sounds: Sequence[Sound],
+    t0: float,
+    n_frames: int,
+    n_channels: int,
+    channel_of: Callable[[int], int],
+) -> np.ndarray:
+    """Mix `sounds` into float32 (n_frames, n_channels); frame k is time t0 + k/SAMPLE_RATE."""
+    out = np.zeros((n_frames, n_channels), dtype=np.float64)
+    if n_frames <= 0:
+        return out.astype(np.float32)
+    t_end = t0 + n_frames / SAMPLE_RATE
+    for sound in sounds:
+        if sound.end <= t0 or sound.start >= t_end or sound.end <= sound.start:
+            continue
+        first = max(0, int(np.ceil((sound.start - t0) * SAMPLE_RATE)))
+        last = (
+            n_frames
+            if sound.end == np.inf
+            else min(n_frames, int(np.ceil((sound.end - t0) * SAMPLE_RATE)))
+        )
+        if last <= first:
+            continue
+        tr = (t0 - sound.start) + np.arange(first, last) / SAMPLE_RATE
+        edge = np.clip(tr / FADE_SECONDS, 0.0, 1.0)
+        if sound.end != np.inf:
+            edge *= np.clip((sound.end - sound.start - tr) / FADE_SECONDS, 0.0, 1.0)
+        out[first:last, channel_of(sound.source)] += edge * _tone(sound, tr)
+    np.clip(out, -1.0, 1.0, out=out)
+    return out.astype(np.float32)
+
+
+class _Window:
+    """Sounds sorted by start, handed out block by block in time order (a sweep line)."""
+
+    def __init__(self, sounds: Sequence[Sound], start: float, end: float):
+        self.sounds = sorted(
+            (s for s in sounds if s.end > start and s.start < end and s.end > s.start),
+            key=lambda s: s.start,
+        )
+        self.starts = [s.start for s in self.sounds]
+        self.next = 0
+        self.active: list[Sound] = []
+
+    def overlapping(self, t0: float, t1: float) -> list[Sound]:
+        stop = bisect.bisect_left(self.starts, t1)
+        self.active.extend(self.sounds[self.next : stop])
+        self.next = max(self.next, stop)
+        self.active = [s for s in self.active if s.end > t0]
+        return self.active
+
+
+def encode_recording(
+    sounds: Sequence[Sound],
+    start: float,
+    end: float,
+    fmt: str,
+    split: bool,
+    channels: int | None,
+    path: str | os.PathLike,
+    block_seconds: float = 30.0,
+) -> int:
+    """Write [start, end) of the call as `fmt` (mp3/wav/ogg) to `path`; return its byte size.
+
+    Streams one block at a time into a temporary file next to `path`, then renames it.
+    """
+    fmt = str(fmt).lower()
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown recording format {fmt!r}: use one of {', '.join(FORMATS)}")
+    if end < start:
+        raise ValueError(f"recording ends ({end}) before it starts ({start})")
+    n_ch = n_channels(split, channels)
+    if fmt == "mp3" and n_ch > MP3_MAX_CHANNELS:
+        raise ValueError(
+            f"an MP3 recording holds at most {MP3_MAX_CHANNELS} channels, not "
+            f"{n_ch}: record with format 'wav' or 'ogg' instead"
+        )
+    container, subtype, options = FORMATS[fmt]
+    channel_of = channel_map(split, channels)
+    total = round((end - start) * SAMPLE_RATE)
+    block = max(1, round(block_seconds * SAMPLE_RATE))
+    window = _Window(sounds, start, end)
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)
+
+    def render(offset: int) -> np.ndarray:
+        n = min(block, total - offset)
+        t0 = start + offset / SAMPLE_RATE
+        return render_block(window.overlapping(t0, t0 + n / SAMPLE_RATE), t0, n, n_ch, channel_of)
+
+    try:
+        # One worker renders block i+1 while this thread encodes block i (numpy and
+        # libsndfile both release the GIL): two blocks in memory at most.
+        with (
+            ThreadPoolExecutor(max_workers=1) as pool,
+            sf.SoundFile(
+                tmp,
+                "w",
+                samplerate=SAMPLE_RATE,
+                channels=n_ch,
+                subtype=subtype,
+                format=container,
+                **options,
+            ) as out,
+        ):
+            pending = pool.submit(render, 0) if total else None
+            for offset in range(0, total, block):
+                data = pending.result()
+                if offset + block < total:
+                    pending = pool.submit(render, offset + block)
+                out.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return os.path.getsize(path)

@@ -1,0 +1,162 @@
+"""JWT checks for every request to the simulated Voice API.
+
+The Vonage SDK signs a fresh RS256 token per request with the application's private key, with
+the claims `application_id`, `iat`, `exp` (iat + 15 min) and `jti`. `check_bearer` accepts those
+and rejects everything else with a sentence that says what is wrong and how to fix it.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+LEEWAY = 30.0
+MAX_HEADER = 16_384
+UNAUTHORIZED_TYPE = "https://developer.nexmo.com/api-errors#unauthorized"
+HOW_TO = ("Create the client with vonage.Auth(application_id=..., private_key=...) using the "
+          "simulator's application_id and private_key.")
+
+
+class AuthError(Exception):
+    """A request's credentials were refused; `detail` says why and what to do."""
+
+    def __init__(self, detail: str):
+        super().__init__(detail)
+        self.detail = detail
+
+
+def unauthorized_body(detail: str, instance: str) -> dict:
+    """The JSON body of a Vonage-style 401 answer."""
+    return {"type": UNAUTHORIZED_TYPE, "title": "Unauthorized", "detail": detail,
+            "instance": instance}
+
+
+def check_bearer(authorization_header: str | None, application_id: str,
+                 public_key_pem: bytes, now: float | None = None) -> dict:
+    """Return the claims of a valid `Bearer <JWT>` header, else raise AuthError."""
+    token = _token_from_header(authorization_header)
+    header = _unverified_header(token)
+    alg = header.get("alg")
+    if alg != "RS256":
+        raise AuthError(f"The token's algorithm is {alg!r}, but only RS256 (signed with the "
+                        f"application's RSA private key) is accepted. {HOW_TO}")
+    try:
+        claims = jwt.decode(token, _public_key(public_key_pem), algorithms=["RS256"],
+                            options={"verify_exp": False, "verify_iat": False,
+                                     "verify_nbf": False, "verify_aud": False,
+                                     "verify_iss": False, "verify_sub": False,
+                                     "verify_jti": False})
+    except jwt.InvalidSignatureError:
+        raise AuthError(_foreign_key_detail(token, application_id)) from None
+    except (jwt.PyJWTError, ValueError, TypeError):
+        raise AuthError("The token's payload could not be read: it must be a JSON object of "
+                        f"claims. {HOW_TO}") from None
+    _check_times(claims, time.time() if now is None else now)
+    _check_application(claims, application_id)
+    return claims
+
+
+def _foreign_key_detail(token: str, application_id: str) -> str:
+    detail = ("The token's signature does not match this application's public key: it was "
+              "signed with a different private key. Use the private_key file the simulator "
+              "printed (the one that belongs to its application_id).")
+    try:
+        claimed = jwt.decode(token, options={"verify_signature": False}).get("application_id")
+    except (jwt.PyJWTError, ValueError, TypeError, AttributeError):
+        return detail
+    if claimed is not None and claimed != application_id:
+        detail += (f" The token also names application {str(claimed)[:60]!r}, not the "
+                   f"simulator's {application_id!r}: are these another application's "
+                   "credentials (e.g. a real Vonage one)?")
+    return detail
+
+
+def _token_from_header(value: Any) -> str:
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise AuthError("The request has no Authorization header. Voice API requests need "
+                        f"'Authorization: Bearer <JWT>'. {HOW_TO}")
+    if not isinstance(value, str):
+        raise AuthError("The Authorization header is not text; it must be "
+                        f"'Bearer <JWT>'. {HOW_TO}")
+    if len(value) > MAX_HEADER:
+        raise AuthError(f"The Authorization header is {len(value)} characters long, far more "
+                        f"than a JWT; send 'Bearer <JWT>'. {HOW_TO}")
+    parts = value.strip().split(None, 1)
+    scheme = parts[0]
+    if scheme.lower() != "bearer":
+        hint = (" Basic auth (api_key and api_secret) is not used by the Voice API."
+                if scheme.lower() == "basic" else "")
+        raise AuthError(f"The Authorization header uses the scheme {scheme[:20]!r}; the Voice "
+                        f"API needs 'Bearer <JWT>'.{hint} {HOW_TO}")
+    if len(parts) < 2 or not parts[1].strip():
+        raise AuthError("The Authorization header says 'Bearer' but has no token after it; "
+                        f"send 'Bearer <JWT>'. {HOW_TO}")
+    return parts[1].strip()
+
+
+def _unverified_header(token: str) -> dict:
+    malformed = AuthError("The bearer token is not a JWT (three base64url parts joined by "
+                          f"dots: header.payload.signature). {HOW_TO}")
+    if token.count(".") != 2:
+        raise malformed
+    try:
+        header = jwt.get_unverified_header(token)
+    except (jwt.PyJWTError, ValueError, TypeError):
+        raise malformed from None
+    if not isinstance(header, dict):
+        raise malformed
+    return header
+
+
+@functools.lru_cache(maxsize=8)
+def _public_key(public_key_pem: bytes) -> rsa.RSAPublicKey:
+    key = serialization.load_pem_public_key(public_key_pem)
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise TypeError("the application's public key must be RSA")
+    return key
+
+
+def _number(claims: dict, name: str) -> float | None:
+    value = claims.get(name)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def _check_times(claims: dict, now: float) -> None:
+    for name in ("iat", "exp"):
+        if name not in claims:
+            raise AuthError(f"The token has no '{name}' claim; tokens must say when they were "
+                            f"issued (iat) and when they expire (exp). {HOW_TO}")
+        if _number(claims, name) is None:
+            raise AuthError(f"The token's '{name}' claim is {claims[name]!r}; it must be a "
+                            f"number of seconds since 1970 (a Unix time). {HOW_TO}")
+    iat, exp = _number(claims, "iat"), _number(claims, "exp")
+    if now > exp + LEEWAY:
+        raise AuthError(f"The token expired {now - exp:.0f} s ago (exp={exp:.0f}). Make a new "
+                        "one for each request (the SDK does this for you) or raise its exp.")
+    if iat > now + LEEWAY:
+        raise AuthError(f"The token was issued {iat - now:.0f} s in the future (iat={iat:.0f}); "
+                        "check this computer's clock or the iat you set.")
+    nbf = claims.get("nbf")
+    if nbf is not None and (_number(claims, "nbf") is None or nbf > now + LEEWAY):
+        raise AuthError(f"The token is not valid yet (nbf={nbf!r}); remove nbf or set it to "
+                        "a time that has passed.")
+
+
+def _check_application(claims: dict, application_id: str) -> None:
+    claimed = claims.get("application_id")
+    if claimed is None:
+        raise AuthError("The token has no 'application_id' claim; it must name the "
+                        f"application it was signed for ({application_id}). {HOW_TO}")
+    if claimed != application_id:
+        raise AuthError(f"The token is for application {str(claimed)[:60]!r}, but this "
+                        f"simulator's application is {application_id!r}. Use the "
+                        "application_id (and private_key) the simulator printed.")

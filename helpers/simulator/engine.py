@@ -1,0 +1,654 @@
+"""One call as a discrete-event simulation on a virtual clock.
+
+The engine runs an NCCO against a scripted callee: each action schedules the events that end
+it, key presses and hang-ups come from the callee's plan, and time jumps from event to event,
+so a two-hour `timeOut` costs microseconds. It never sleeps and never does I/O: what the
+outside world must see (webhooks, recordings to encode) goes to `outbox`, which the server's
+driver thread empties in order.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+from .. import assumptions, rules
+from .audio import Sound
+from .callees import Callee
+
+FIRST_LEG, APP = 0, 1  # sound sources; connected legs are 2, 3, ...
+INF = math.inf
+
+
+class CallStateError(Exception):
+    """A modify request the call's state does not allow; `status` is the HTTP status."""
+
+    def __init__(self, status: int, title: str, detail: str):
+        super().__init__(detail)
+        self.status, self.title, self.detail = status, title, detail
+
+
+@dataclass
+class RecordingRun:
+    """A recording in progress or finished, and everything needed to encode it."""
+
+    recording_uuid: str
+    action_index: int
+    params: dict
+    start: float
+    blocking: bool
+    end: float | None = None
+    ended_by: str = ""
+    sounds: list[Sound] = field(default_factory=list)
+    token: int = 0
+
+    @property
+    def format(self) -> str:
+        return self.params.get("format", assumptions.DEFAULT_FORMAT)
+
+    @property
+    def split(self) -> bool:
+        return self.params.get("split") == "conversation"
+
+    @property
+    def channels(self) -> int | None:
+        return self.params.get("channels")
+
+
+@dataclass
+class Running:
+    """The synchronous action the NCCO is waiting on."""
+
+    index: int
+    kind: str
+    token: int
+    data: dict = field(default_factory=dict)
+
+
+@dataclass
+class Leg:
+    """A party joined by `connect`."""
+
+    uuid: str
+    number: str
+    callee: Callee
+    source: int
+    start: float
+    answered: float | None = None
+    ended: float | None = None
+
+
+def _seed(*parts: Any) -> int:
+    return zlib.crc32(repr(parts).encode()) & 0x7FFFFFFF
+
+
+def talk_seconds(text: str) -> float:
+    """How long the text-to-speech voice takes to say `text` once."""
+    words = max(1, len(str(text).split()))
+    return max(assumptions.TALK_MIN_SECONDS, words * assumptions.TALK_SECONDS_PER_WORD)
+
+
+def stream_seconds(url: str) -> float:
+    """Length of a stream's audio: the URL's `duration=N` query parameter, else the default."""
+    try:
+        value = float(parse_qs(urlparse(url).query).get("duration", [""])[0])
+        if 0 < value <= 86400:
+            return value
+    except ValueError:
+        pass
+    return assumptions.DEFAULT_STREAM_SECONDS
+
+
+class CallEngine:
+    """The virtual-time model of one outbound call and the legs it connects."""
+
+    def __init__(self, *, uuid: str, conversation_uuid: str, to_number: str, from_number: str,
+                 ncco: list[dict], callee: Callee, resolve_callee: Callable[[str], Callee],
+                 new_uuid: Callable[[], str], created_at: datetime, event_url: list | None,
+                 event_method: str = "POST", length_timer: float | None = None,
+                 ringing_timer: float | None = None):
+        self.uuid, self.conversation_uuid = uuid, conversation_uuid
+        self.to_number, self.from_number = to_number, from_number
+        self.ncco, self.pc = list(ncco), 0
+        self.callee, self.resolve_callee, self.new_uuid = callee, resolve_callee, new_uuid
+        self.created_at = created_at
+        self.event_url, self.event_method = event_url, event_method
+        self.length_timer = length_timer or assumptions.DEFAULT_LENGTH_TIMER
+        self.ringing_timer = ringing_timer
+        self.t = 0.0
+        self.status = "started"
+        self.answered: float | None = None
+        self.ended: float | None = None
+        self.end_reason = ""
+        self.current: Running | None = None
+        self.last_started: tuple[int, str] | None = None
+        self.sounds: list[Sound] = []
+        self.utterances: list[tuple[int, float, float, str]] = []  # (source, start, end, text)
+        self.background: list[int] = []  # indexes into sounds: bargeIn talk/stream
+        self.injected: dict[str, list[int]] = {"talk": [], "stream": []}
+        self.recordings: list[RecordingRun] = []
+        self.active: list[RecordingRun] = []
+        self.legs: list[Leg] = []
+        self.mutes: list[list[float]] = []
+        self.earmuffs: list[list[float]] = []
+        self.outbox: list[tuple] = []
+        self.log: list[dict] = []  # action runs, presses, requests: the timeline
+        self.events: list[dict] = []  # every webhook payload, with its target
+        self._queue: list[tuple] = []
+        self._seq = itertools.count()
+        self._tokens = itertools.count(1)
+        self._emit_status("started")
+        self._at(assumptions.RINGING_AFTER_SECONDS, "ringing")
+
+    # --- clock ----
+    def _at(self, time: float, kind: str, *args: Any) -> None:
+        if time < INF:
+            heapq.heappush(self._queue, (time, next(self._seq), kind, args))
+
+    def next_time(self) -> float | None:
+        """Virtual time of the next event, None when the call has ended."""
+        if self.ended is not None or not self._queue:
+            return None
+        return self._queue[0][0]
+
+    def advance(self, until: float) -> None:
+        """Run every event up to virtual time `until` (math.inf: to the end of the call)."""
+        while self._queue and self.ended is None and self._queue[0][0] <= until:
+            time, _, kind, args = heapq.heappop(self._queue)
+            self.t = max(self.t, time)
+            getattr(self, "_on_" + kind)(*args)
+        if self.ended is None and until < INF:
+            self.t = max(self.t, until)
+
+    def take_outbox(self) -> list[tuple]:
+        """What the driver must deliver, in order; emptied by the call."""
+        items, self.outbox = self.outbox, []
+        return items
+
+    def iso(self, t: float) -> str:
+        """A virtual time as Vonage writes timestamps: ISO 8601 UTC with milliseconds."""
+        moment = self.created_at + timedelta(seconds=t)
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+    # --- events out ----
+    def _emit(self, urls: list | None, method: str | None, payload: dict, kind: str) -> None:
+        target = (urls or self.event_url or [None])[0]
+        method = method or (self.event_method if not urls else "POST")
+        self.events.append({"kind": kind, "t": self.t, "url": target, "method": method,
+                            "payload": payload})
+        if target:
+            self.outbox.append(("post", target, method, payload))
+
+    def _status_payload(self, status: str, uuid: str | None = None, to: str | None = None,
+                        **extra: Any) -> dict:
+        payload = {"from": self.from_number, "to": to or self.to_number,
+                   "uuid": uuid or self.uuid, "conversation_uuid": self.conversation_uuid,
+                   "status": status, "direction": "outbound", "timestamp": self.iso(self.t)}
+        payload.update(extra)
+        return payload
+
+    def _emit_status(self, status: str) -> None:
+        self.status = status
+        extra = {}
+        if status == "completed" and self.answered is not None:
+            extra = {"start_time": self.iso(self.answered), "end_time": self.iso(self.t),
+                     "duration": str(round(self.t - self.answered)), "rate": "0.00000000",
+                     "price": "0.00000000", "network": "simulator"}
+        self._emit(None, None, self._status_payload(status, **extra), "status")
+        self.log.append({"t": self.t, "what": "status", "status": status})
+
+    # --- the callee ----
+    def _on_ringing(self) -> None:
+        self._emit_status("ringing")
+        if self.callee.busy:
+            self._finish("busy", "the line was busy")
+        elif self.callee.answer_after is None or (
+                self.ringing_timer and self.callee.answer_after > self.ringing_timer):
+            limit = self.ringing_timer or assumptions.DEFAULT_RINGING_TIMER
+            self._at(self.t + limit, "no_answer")
+        else:
+            self._at(self.t + self.callee.answer_after, "answer")
+
+    def _on_no_answer(self) -> None:
+        self._finish("timeout" if self.ringing_timer else "unanswered", "nobody answered")
+
+    def _on_answer(self) -> None:
+        self.answered = self.t
+        self._emit_status("answered")
+        self._schedule_party(self.callee, FIRST_LEG, self.t, None)
+        self._at(self.t + self.length_timer, "length_timer")
+        self._next()
+
+    def _schedule_party(self, callee: Callee, source: int, answered: float,
+                        leg: Leg | None) -> None:
+        plan = callee.plan
+        for i, (start, end, _text) in enumerate(plan.speech):
+            self.sounds.append(Sound(source, "speech", answered + start, answered + end,
+                                     seed=_seed(callee.name, source, i)))
+            if _text:
+                self.utterances.append((source, answered + start, answered + end, _text))
+        for time, digit in plan.presses:
+            self._at(answered + time, "press", source, digit)
+        if plan.hangup is not None:
+            self._at(answered + plan.hangup, "party_hangup", source, leg)
+
+    def _on_party_hangup(self, source: int, leg: Leg | None) -> None:
+        if leg is None:
+            self.log.append({"t": self.t, "what": "hangup", "party": "first leg"})
+            self._finish("completed", "the person on the call hung up")
+        elif leg.ended is None:
+            self._end_leg(leg, "the connected party hung up")
+
+    def _on_length_timer(self) -> None:
+        self._finish("completed", "length_timer reached")
+
+    def _on_press(self, source: int, digit: str) -> None:
+        if self.ended is not None:
+            return
+        tone = assumptions.DTMF_TONE_SECONDS
+        self.sounds.append(Sound(source, "dtmf", self.t, self.t + tone, digit=digit))
+        effect = "not heard by the NCCO (nothing was listening for keys)"
+        if source == FIRST_LEG:
+            effect = self._key_effect(digit) or effect
+        else:
+            effect = "heard by the first leg"
+        self.log.append({"t": self.t, "what": "press", "digit": digit, "source": source,
+                         "effect": effect})
+
+    def _key_effect(self, digit: str) -> str | None:
+        effects = []
+        for index in list(self.background):
+            sound = self.sounds[index]
+            if sound.start <= self.t < sound.end:
+                self.sounds[index] = _cut(sound, self.t)
+                effects.append("interrupted the bargeIn " + ("talk" if sound.kind == "tts"
+                                                               else "stream"))
+        self.background = []
+        running = self.current
+        if running and running.kind == "input" and "dtmf" in running.data["types"]:
+            digits, settings = running.data["digits"], running.data["dtmf"]
+            if digit == "#" and settings.get("submitOnHash"):
+                self._end_input(timed_out=False)
+                effects.append("submitted the input")
+            else:
+                digits.append(digit)
+                if len(digits) >= settings.get("maxDigits", 4):
+                    self._end_input(timed_out=False)
+                    effects.append("completed the input (maxDigits)")
+                else:
+                    running.token = next(self._tokens)
+                    self._at(self.t + settings.get("timeOut", 3), "input_timeout",
+                             running.token)
+                    effects.append("collected by the input")
+        elif running and running.kind == "record":
+            rec = running.data["recording"]
+            if rec.params.get("endOnKey") == digit:
+                self._at(self.t + assumptions.DTMF_TONE_SECONDS, "record_end", rec,
+                         f"endOnKey {digit}", rec.token)
+                effects.append("ended the recording (endOnKey)")
+        return "; ".join(effects) or None
+
+    # --- the NCCO ----
+    def _next(self) -> None:
+        while self.current is None and self.ended is None:
+            if self.pc >= len(self.ncco):
+                self._ncco_done()
+                return
+            index, body = self.pc, self.ncco[self.pc]
+            self.pc += 1
+            self.last_started = (index, body["action"])
+            self.log.append({"t": self.t, "what": "action", "index": index,
+                             "action": body["action"], "body": body})
+            getattr(self, "_start_" + body["action"])(index, body)
+
+    def _wait_for(self, index: int, kind: str, duration: float, **data: Any) -> Running:
+        self.current = Running(index, kind, next(self._tokens), data)
+        self._at(self.t + duration, "action_end", self.current.token)
+        return self.current
+
+    def _on_action_end(self, token: int) -> None:
+        if self.current and self.current.token == token:
+            self._complete_current()
+
+    def _complete_current(self) -> None:
+        running, self.current = self.current, None
+        self.log.append({"t": self.t, "what": "action_end", "index": running.index,
+                         "action": running.kind})
+        self._next()
+
+    def _ncco_done(self) -> None:
+        if assumptions.RECORD_LAST_HOLDS_CALL and self.last_started and \
+                self.last_started[1] == "record" and any(
+                    r.action_index == self.last_started[0] for r in self.active):
+            self.log.append({"t": self.t, "what": "holding",
+                             "why": "the last action is a non-blocking record"})
+            return
+        self._finish("completed", "the NCCO ran out of actions")
+
+    def _start_record(self, index: int, body: dict) -> None:
+        rec = RecordingRun(self.new_uuid(), index, dict(body), self.t, rules.is_blocking(body),
+                           token=next(self._tokens))
+        self.recordings.append(rec)
+        self.active.append(rec)
+        if body.get("beepStart"):
+            self.sounds.append(Sound(APP, "beep", self.t, self.t + assumptions.BEEP_SECONDS))
+        limit = body.get("timeOut") or assumptions.DEFAULT_RECORD_TIMEOUT
+        reason = "timeOut" if body.get("timeOut") else "the maximum recording length"
+        self._at(self.t + limit, "record_end", rec, reason, rec.token)
+        if body.get("endOnSilence"):
+            self._at(self._silence_from(rec.start) + body["endOnSilence"], "silence_check",
+                     rec)
+        if rec.blocking:
+            self.current = Running(index, "record", next(self._tokens), {"recording": rec})
+
+    def _silence_from(self, start: float) -> float:
+        """When the first gap without any sound, long enough to end the recording, begins."""
+        spans = sorted((max(s.start, start), s.end) for s in self.sounds
+                       if s.end > start and s.kind != "beep")
+        cursor = start
+        for begin, end in spans:
+            if begin - cursor > 0 and begin > cursor:
+                return cursor
+            cursor = max(cursor, end)
+        return cursor
+
+    def _on_silence_check(self, rec: RecordingRun) -> None:
+        if rec.end is not None:
+            return
+        needed = rec.params["endOnSilence"]
+        begin = rec.start
+        while True:  # find a silent gap of `needed` seconds that has already elapsed
+            gap_start = self._silence_from(begin)
+            if gap_start == INF:
+                return  # a sound that never ends: no silence to wait for
+            nxt = min((s.start for s in self.sounds if s.start > gap_start and
+                       s.kind != "beep"), default=INF)
+            if nxt - gap_start >= needed:
+                break
+            begin = nxt
+        if gap_start + needed <= self.t + 1e-9:
+            self._end_recording(rec, f"endOnSilence {needed}")
+        else:
+            self._at(gap_start + needed, "silence_check", rec)
+
+    def _on_record_end(self, rec: RecordingRun, reason: str, token: int) -> None:
+        if rec.end is None and rec.token == token:
+            self._end_recording(rec, reason)
+
+    def _end_recording(self, rec: RecordingRun, reason: str) -> None:
+        rec.end, rec.ended_by = self.t, reason
+        self.active.remove(rec)
+        rec.sounds = self._sounds_for(rec.start, rec.end)
+        self.log.append({"t": self.t, "what": "record_end", "index": rec.action_index,
+                         "recording_uuid": rec.recording_uuid, "reason": reason})
+        self.outbox.append(("recording", rec))
+        if self.current and self.current.kind == "record" and \
+                self.current.data["recording"] is rec:
+            self._complete_current()
+        elif self.ended is None and self.current is None and self.pc >= len(self.ncco):
+            self._finish("completed", "the recording ended and the NCCO has no more actions")
+
+    def _sounds_for(self, start: float, end: float) -> list[Sound]:
+        """What the recording hears: sounds overlapping the window, muted stretches removed."""
+        chosen = []
+        for sound in self.sounds:
+            if sound.end <= start or sound.start >= end:
+                continue
+            if sound.end == INF:
+                sound = _cut(sound, end)
+            pieces = [sound]
+            if sound.source == FIRST_LEG:
+                for mute_start, mute_end in self.mutes:
+                    pieces = [p for piece in pieces for p in _remove(piece, mute_start,
+                                                                      mute_end)]
+            chosen += pieces
+        return chosen
+
+    def _play(self, index: int, body: dict, kind: str, once: float) -> None:
+        loop = body.get("loop", 1)
+        duration = INF if loop == 0 else once * loop
+        seed = _seed(kind, body.get("text") or body.get("streamUrl"))
+        self.sounds.append(Sound(APP, kind, self.t, self.t + duration, seed=seed))
+        if body.get("bargeIn"):
+            self.background.append(len(self.sounds) - 1)
+        else:
+            self._wait_for(index, body["action"], duration)
+
+    def _start_talk(self, index: int, body: dict) -> None:
+        self._play(index, body, "tts", talk_seconds(body["text"]))
+
+    def _start_stream(self, index: int, body: dict) -> None:
+        self._play(index, body, "music", stream_seconds(body["streamUrl"][0]))
+
+    def _start_wait(self, index: int, body: dict) -> None:
+        self._wait_for(index, "wait", float(body.get("timeout", 10)))
+
+    def _start_notify(self, index: int, body: dict) -> None:
+        self._emit(body["eventUrl"], body.get("eventMethod", "POST"), body["payload"], "notify")
+
+    def _start_input(self, index: int, body: dict) -> None:
+        settings = dict(body.get("dtmf") or {})
+        running = Running(index, "input", next(self._tokens),
+                          {"types": body["type"], "dtmf": settings, "digits": [], "body": body})
+        self.current = running
+        self._at(self.t + settings.get("timeOut", 3), "input_timeout", running.token)
+
+    def _on_input_timeout(self, token: int) -> None:
+        if self.current and self.current.kind == "input" and self.current.token == token:
+            self._end_input(timed_out=True)
+
+    def _end_input(self, timed_out: bool) -> None:
+        data = self.current.data
+        payload = {"from": self.from_number, "to": self.to_number, "uuid": self.uuid,
+                   "conversation_uuid": self.conversation_uuid,
+                   "dtmf": {"digits": "".join(data["digits"]), "timed_out": timed_out},
+                   "speech": {"results": []}, "timestamp": self.iso(self.t)}
+        body = data["body"]
+        self._emit(body.get("eventUrl"), body.get("eventMethod"), payload, "input")
+        self._complete_current()
+
+    def _start_conversation(self, index: int, body: dict) -> None:
+        if body.get("record"):
+            params = {"eventUrl": body["eventUrl"]} if body.get("eventUrl") else {}
+            if body.get("eventMethod"):
+                params["eventMethod"] = body["eventMethod"]
+            rec = RecordingRun(self.new_uuid(), index, params, self.t, False,
+                               token=next(self._tokens))
+            self.recordings.append(rec)
+            self.active.append(rec)
+        self.current = Running(index, "conversation", next(self._tokens))
+
+    def _start_connect(self, index: int, body: dict) -> None:
+        number = body["endpoint"][0].get("number", "")
+        leg = Leg(self.new_uuid(), number, self.resolve_callee(number), 2 + len(self.legs),
+                  self.t)
+        self.legs.append(leg)
+        running = Running(index, "connect", next(self._tokens), {"leg": leg, "body": body})
+        self.current = running
+        self._emit_leg(leg, "started")
+        self._emit_leg(leg, "ringing")
+        timeout = body.get("timeout", 60)
+        if leg.callee.busy:
+            self._end_leg(leg, "busy", status="busy")
+        elif leg.callee.answer_after is None or leg.callee.answer_after > timeout:
+            self._at(self.t + timeout, "leg_no_answer", leg)
+        else:
+            self._at(self.t + leg.callee.answer_after, "leg_answer", leg, body.get("limit"))
+
+    def _emit_leg(self, leg: Leg, status: str) -> None:
+        body = self.current.data["body"] if self.current and self.current.kind == "connect" \
+            else {}
+        self._emit(body.get("eventUrl"), body.get("eventMethod"),
+                   self._status_payload(status, uuid=leg.uuid, to=leg.number), "status")
+        self.log.append({"t": self.t, "what": "leg", "leg": leg.uuid, "number": leg.number,
+                         "status": status})
+
+    def _on_leg_answer(self, leg: Leg, limit: float | None) -> None:
+        if leg.ended is not None:
+            return
+        leg.answered = self.t
+        self._emit_leg(leg, "answered")
+        self._schedule_party(leg.callee, leg.source, self.t, leg)
+        self._at(self.t + (limit or 7200), "leg_limit", leg)
+
+    def _on_leg_no_answer(self, leg: Leg) -> None:
+        if leg.ended is None:
+            self._end_leg(leg, "nobody answered", status="unanswered")
+
+    def _on_leg_limit(self, leg: Leg) -> None:
+        if leg.ended is None:
+            self._end_leg(leg, "the connect limit was reached")
+
+    def _end_leg(self, leg: Leg, why: str, status: str = "completed") -> None:
+        self._emit_leg(leg, status)
+        leg.ended = self.t
+        self.log.append({"t": self.t, "what": "leg_end", "leg": leg.uuid, "why": why})
+        # the party leaves: drop what it would still have said
+        self.sounds = [_cut(s, self.t) if s.source == leg.source and s.end > self.t else s
+                       for s in self.sounds if not (s.source == leg.source and
+                                                    s.start >= self.t)]
+        if self.ended is None and self.current and self.current.kind == "connect" and \
+                self.current.data["leg"] is leg:
+            self._complete_current()
+
+    # --- the end ----
+    def _finish(self, status: str, reason: str) -> None:
+        if self.ended is not None:
+            return
+        for leg in self.legs:
+            if leg.ended is None:
+                self._end_leg(leg, "the call ended")
+        self.sounds = [_cut(s, self.t) if s.source == APP and s.end > self.t else s
+                       for s in self.sounds]
+        self.ended, self.end_reason, self.current = self.t, reason, None
+        finishing = list(self.active)
+        self._emit_status(status)
+        for rec in finishing:
+            self._end_recording(rec, "the call ended")
+        self._queue.clear()
+        self.log.append({"t": self.t, "what": "end", "reason": reason})
+
+    # --- requests from the API ----
+    def check_modifiable(self, what: str) -> None:
+        """Raise CallStateError when `what` may not be done to the call now."""
+        if self.ended is not None:
+            raise CallStateError(assumptions.ENDED_CALL_STATUS, "Bad Request",
+                                 f"Cannot {what}: the call has already ended "
+                                 f"(status {self.status}).")
+        if self.t < assumptions.CALL_SETUP_SECONDS:
+            raise CallStateError(400, "Bad Request",
+                                 f"Cannot {what} yet: the call is still being set up "
+                                 f"(status {self.status}). Wait for the 'ringing' or "
+                                 "'answered' event, or about 2 seconds, then try again.")
+
+    def _check_answered(self, what: str) -> None:
+        self.check_modifiable(what)
+        if self.answered is None:
+            raise CallStateError(400, "Bad Request",
+                                 f"Cannot {what}: the call has not been answered yet.")
+
+    def request(self, action: str, **params: Any) -> dict | None:
+        """Apply a modify request at the current virtual time."""
+        self.log.append({"t": self.t, "what": "request", "request": action})
+        if action == "hangup":
+            self.check_modifiable("hang up the call")
+            self._finish("completed" if self.answered is not None else "cancelled",
+                         "hung up through the API")
+            return None
+        if action in ("mute", "unmute", "earmuff", "unearmuff"):
+            self._check_answered(action + " the call")
+            spans = self.mutes if action.endswith("mute") else self.earmuffs
+            if action in ("mute", "earmuff") and not (spans and spans[-1][1] == INF):
+                spans.append([self.t, INF])
+            elif action in ("unmute", "unearmuff") and spans and spans[-1][1] == INF:
+                spans[-1][1] = self.t
+            return None
+        if action == "transfer":
+            self._check_answered("transfer the call")
+            if self.current and self.current.kind == "record":
+                rec = self.current.data["recording"]
+                self.current = None
+                self._end_recording(rec, "the call was transferred")
+            running, self.current = self.current, None
+            if running and running.kind == "connect":
+                self._end_leg(running.data["leg"], "the call was transferred")
+            self.ncco, self.pc = list(params["ncco"]), 0
+            self._next()
+            return None
+        if action in ("talk", "stream"):
+            self._check_answered(f"play {action} into the call")
+            once = talk_seconds(params["text"]) if action == "talk" else \
+                stream_seconds(params["stream_url"][0])
+            loop = params.get("loop", 1)
+            kind = "tts" if action == "talk" else "music"
+            self.sounds.append(Sound(APP, kind, self.t, self.t + (INF if loop == 0 else
+                                                                   once * loop),
+                                     seed=_seed(kind, params.get("text"))))
+            self.injected[action].append(len(self.sounds) - 1)
+            return {"message": f"{'Talk' if action == 'talk' else 'Stream'} started",
+                    "uuid": self.uuid}
+        if action in ("stop_talk", "stop_stream"):
+            self._check_answered("stop " + action[5:])
+            for index in self.injected[action[5:]]:
+                if self.sounds[index].end > self.t:
+                    self.sounds[index] = _cut(self.sounds[index], self.t)
+            return {"message": f"{action[5:].capitalize()} stopped", "uuid": self.uuid}
+        if action == "dtmf":
+            self._check_answered("send DTMF into the call")
+            step = assumptions.DTMF_TONE_SECONDS + assumptions.DTMF_GAP_SECONDS
+            for i, digit in enumerate(params["digits"]):
+                start = self.t + i * step
+                self.sounds.append(Sound(APP, "dtmf", start,
+                                         start + assumptions.DTMF_TONE_SECONDS, digit=digit))
+            return {"message": "DTMF sent", "uuid": self.uuid}
+        raise ValueError(action)
+
+    def utterances_between(self, start: float, end: float) -> list[tuple[float, float, str]]:
+        """What was said (script text) inside a recording window, times from its start."""
+        ended = self.ended if self.ended is not None else INF
+        return [(round(max(a, start) - start, 3), round(min(b, end, ended) - start, 3), text)
+                for _source, a, b, text in self.utterances if a < min(end, ended) and b > start]
+
+    # --- what plots read ----
+    def timeline(self) -> dict:
+        """The call's story in virtual seconds from creation: actions, recordings, keys."""
+        return {
+            "uuid": self.uuid, "conversation_uuid": self.conversation_uuid,
+            "status": self.status, "now": self.t, "answered": self.answered,
+            "ended": self.ended, "end_reason": self.end_reason, "log": self.log,
+            "recordings": [{"recording_uuid": r.recording_uuid, "action_index": r.action_index,
+                            "start": r.start, "end": r.end, "ended_by": r.ended_by,
+                            "blocking": r.blocking, "params": r.params} for r in
+                           self.recordings],
+            "sounds": [{"source": s.source, "kind": s.kind, "start": s.start,
+                        "end": None if s.end == INF else s.end, "digit": s.digit}
+                       for s in self.sounds],
+            "mutes": [[a, None if b == INF else b] for a, b in self.mutes],
+            "legs": [{"uuid": g.uuid, "number": g.number, "source": g.source,
+                      "answered": g.answered, "ended": g.ended} for g in self.legs],
+            "events": self.events,
+        }
+
+
+def _cut(sound: Sound, at: float) -> Sound:
+    return Sound(sound.source, sound.kind, sound.start, max(sound.start, at), sound.seed,
+                 sound.digit)
+
+
+def _remove(sound: Sound, start: float, end: float) -> list[Sound]:
+    if end <= sound.start or start >= sound.end:
+        return [sound]
+    pieces = []
+    if start > sound.start:
+        pieces.append(Sound(sound.source, sound.kind, sound.start, start, sound.seed,
+                            sound.digit))
+    if end < sound.end:
+        pieces.append(Sound(sound.source, sound.kind, end, sound.end, sound.seed, sound.digit))
+    return pieces

@@ -1,0 +1,339 @@
+"""The simulator's state and threads: calls, their drivers, recordings on disk, the clock.
+
+`Simulator(...).start()` serves the Voice API over TLS on loopback in a background thread and
+returns what a client needs (host, CA, application id, private key). Each call gets a driver
+thread that advances its engine (as fast as it can, or at a chosen pace) and delivers its
+webhooks and recordings in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import socket
+import threading
+import time
+import uuid as uuidlib
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from .. import assumptions
+from . import audio
+from .callees import DEFAULT_CALLEE, PERSONAS, Callee
+from .engine import CallEngine, RecordingRun
+from .keys import Credentials, ensure_credentials
+
+
+@dataclass
+class StoredFile:
+    """A finished recording (or transcript) the files endpoint serves."""
+
+    path: Path
+    size: int
+    media_type: str
+    ended_at: datetime
+    call_uuid: str
+
+    def expires_at(self) -> datetime:
+        return self.ended_at + timedelta(days=assumptions.RETENTION_DAYS)
+
+
+@dataclass
+class Call:
+    """A call the simulator is running: its engine, pace and driver."""
+
+    engine: CallEngine
+    pace: float | None
+    started: float = field(default_factory=time.monotonic)
+    cond: threading.Condition = field(default_factory=threading.Condition)
+    delivered: threading.Event = field(default_factory=threading.Event)
+    deliveries: list[dict] = field(default_factory=list)
+
+    def virtual_now(self) -> float:
+        """The call's current virtual time: wall time scaled by the pace."""
+        if self.pace is None:
+            return math.inf
+        return (time.monotonic() - self.started) * self.pace
+
+
+MEDIA_TYPES = {"mp3": "audio/mpeg", "wav": "audio/wav", "ogg": "audio/ogg"}
+
+
+class Simulator:
+    """A local Vonage Voice API: start it, point the SDK at `api_host`, place calls."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0,
+                 state_dir: str | Path | None = None, pace: float | None = None):
+        self.host, self.port = host, port
+        self.credentials: Credentials = ensure_credentials(state_dir)
+        self.recordings_dir = self.credentials.state_dir / "recordings"
+        self.recordings_dir.mkdir(parents=True, exist_ok=True)
+        self.pace = pace
+        self.calls: dict[str, Call] = {}
+        self.order: list[str] = []
+        self.files: dict[str, StoredFile] = {}
+        self.callees: dict[str, Callee] = {}
+        self.clock_offset = 0.0
+        self.lock = threading.Lock()
+        self._server = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle ----
+    def start(self) -> dict:
+        """Serve over TLS in a background thread; return the connection info."""
+        import uvicorn
+
+        from .api import build_app
+
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self.port))
+        sock.listen(512)
+        sock.setblocking(False)
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(build_app(self), log_level="warning", access_log=False,
+                                ssl_certfile=str(self.credentials.server_cert),
+                                ssl_keyfile=str(self.credentials.server_key),
+                                timeout_keep_alive=30, timeout_graceful_shutdown=1,
+                                lifespan="off")
+        self._server = uvicorn.Server(config)
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        def serve():
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            task = loop.create_task(self._server.serve(sockets=[sock]))
+            loop.call_soon(ready.set)
+            try:
+                loop.run_until_complete(task)
+            except BaseException as err:  # surfaced to start() below
+                failure.append(err)
+                ready.set()
+            finally:
+                loop.close()
+
+        self._thread = threading.Thread(target=serve, name="vonage-simulator", daemon=True)
+        self._thread.start()
+        ready.wait(10)
+        deadline = time.monotonic() + 10
+        while not self._server.started and time.monotonic() < deadline and not failure:
+            time.sleep(0.01)
+        if failure or not self._server.started:
+            raise RuntimeError(f"The simulator could not start on {self.host}: {failure}")
+        return self.info()
+
+    def stop(self) -> None:
+        """Stop serving (running calls' drivers finish on their own)."""
+        if self._server is not None:
+            self._server.should_exit = True
+            if self._thread:
+                self._thread.join(10)
+            self._server = None
+
+    def __enter__(self) -> Simulator:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def api_host(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+    def info(self) -> dict:
+        """What a client needs: host, CA to trust, application id, private key path."""
+        return {"api_host": self.api_host, "ca_cert": str(self.credentials.ca_cert),
+                "application_id": self.credentials.application_id,
+                "private_key": str(self.credentials.private_key),
+                "state_dir": str(self.credentials.state_dir)}
+
+    # --- clock, pace, callees ----
+    def now(self) -> datetime:
+        """The simulator's wall clock, moved on by `advance_clock`."""
+        return datetime.now(UTC) + timedelta(seconds=self.clock_offset)
+
+    def advance_clock(self, seconds: float) -> datetime:
+        """Move the wall clock forward, e.g. 31 days to see a recording expire."""
+        with self.lock:
+            self.clock_offset += seconds
+        return self.now()
+
+    @contextmanager
+    def paced(self, pace: float | None):
+        """Calls created inside run at `pace` (1 = real time)."""
+        previous, self.pace = self.pace, pace
+        try:
+            yield self
+        finally:
+            self.pace = previous
+
+    def callee_for(self, number: str) -> Callee:
+        """The scripted phone that answers `number`."""
+        return self.callees.get(number) or PERSONAS.get(number) or DEFAULT_CALLEE
+
+    # --- calls ----
+    def create_call(self, *, to_number: str, from_number: str, ncco: list[dict],
+                    event_url: list | None, event_method: str, length_timer: float | None,
+                    ringing_timer: float | None) -> Call:
+        """Start a call: fast calls run to their end at once; paced calls follow the wall."""
+        call_uuid, conversation_uuid = str(uuidlib.uuid4()), "CON-" + str(uuidlib.uuid4())
+        engine = CallEngine(uuid=call_uuid, conversation_uuid=conversation_uuid,
+                            to_number=to_number, from_number=from_number, ncco=ncco,
+                            callee=self.callee_for(to_number), resolve_callee=self.callee_for,
+                            new_uuid=lambda: str(uuidlib.uuid4()), created_at=self.now(),
+                            event_url=event_url, event_method=event_method,
+                            length_timer=length_timer, ringing_timer=ringing_timer)
+        call = Call(engine, self.pace)
+        if call.pace is None:
+            engine.advance(math.inf)
+        with self.lock:
+            self.calls[call_uuid] = call
+            self.order.append(call_uuid)
+        threading.Thread(target=self._drive, args=(call,), name=f"call-{call_uuid[:8]}",
+                         daemon=True).start()
+        return call
+
+    def modify(self, call: Call, action: str, **params: Any) -> dict | None:
+        """Apply a request to a call at its current virtual time."""
+        with call.cond:
+            if call.pace is not None:
+                call.engine.advance(call.virtual_now())
+            result = call.engine.request(action, **params)
+            call.cond.notify_all()
+        return result
+
+    def set_pace(self, call: Call, pace: float | None) -> None:
+        """Change a running call's pace, keeping its virtual time continuous."""
+        with call.cond:
+            now = call.engine.t if call.pace is None else call.virtual_now()
+            call.pace = pace
+            if pace is not None:
+                call.started = time.monotonic() - now / pace
+            call.cond.notify_all()
+
+    def wait_idle(self, timeout: float = 60.0) -> bool:
+        """Wait until every call has ended and delivered all its events."""
+        deadline = time.monotonic() + timeout
+        for call in list(self.calls.values()):
+            if not call.delivered.wait(max(0.0, deadline - time.monotonic())):
+                return False
+        return True
+
+    def _drive(self, call: Call) -> None:
+        session = requests.Session()
+        session.trust_env = False  # webhooks go to loopback or the given URL, never a proxy
+        try:
+            while True:
+                with call.cond:
+                    call.engine.advance(call.virtual_now())
+                    outbox = call.engine.take_outbox()
+                    ended = call.engine.ended is not None
+                    nxt = call.engine.next_time()
+                for item in outbox:
+                    self._deliver(call, item, session)
+                if ended:
+                    with call.cond:
+                        if not call.engine.outbox:
+                            break
+                    continue
+                with call.cond:
+                    if call.engine.outbox:
+                        continue
+                    if call.pace is None:
+                        continue
+                    wait = 1.0 if nxt is None else (nxt - call.virtual_now()) / call.pace
+                    if wait > 0:
+                        call.cond.wait(min(wait, 1.0))
+        finally:
+            session.close()
+            call.delivered.set()
+
+    def _deliver(self, call: Call, item: tuple, session: requests.Session) -> None:
+        if item[0] == "recording":
+            self._finish_recording(call, item[1], session)
+            return
+        _, url, method, payload = item
+        self._post(call, url, method, payload, session)
+
+    def _post(self, call: Call, url: str, method: str, payload: dict,
+              session: requests.Session) -> None:
+        outcome = {"url": url, "method": method, "event": payload.get("status") or (
+            "record" if "recording_url" in payload else "transcription"
+            if "transcription_url" in payload else "event")}
+        try:
+            if method == "GET":
+                params = {k: json.dumps(v) if isinstance(v, (dict, list)) else v
+                          for k, v in payload.items()}
+                response = session.get(url, params=params, timeout=10)
+            else:
+                response = session.post(url, json=payload, timeout=10)
+            outcome["status_code"] = response.status_code
+        except requests.RequestException as err:
+            outcome["error"] = f"{type(err).__name__}: {err}"[:300]
+        with call.cond:
+            call.deliveries.append(outcome)
+
+    def _finish_recording(self, call: Call, rec: RecordingRun, session: requests.Session) -> None:
+        engine = call.engine
+        path = self.recordings_dir / f"{rec.recording_uuid}.{rec.format}"
+        size = audio.encode_recording(rec.sounds, rec.start, rec.end, rec.format, rec.split,
+                                      rec.channels, path)
+        ended_at = engine.created_at + timedelta(seconds=rec.end)
+        with self.lock:
+            self.files[rec.recording_uuid] = StoredFile(path, size, MEDIA_TYPES[rec.format],
+                                                        ended_at, engine.uuid)
+        payload = {"start_time": engine.iso(rec.start), "recording_url":
+                   f"https://{self.api_host}/v1/files/{rec.recording_uuid}", "size": size,
+                   "recording_uuid": rec.recording_uuid, "end_time": engine.iso(rec.end),
+                   "conversation_uuid": engine.conversation_uuid,
+                   "timestamp": engine.iso(rec.end)}
+        urls = rec.params.get("eventUrl") or engine.event_url
+        method = rec.params.get("eventMethod") or (
+            engine.event_method if not rec.params.get("eventUrl") else "POST")
+        with call.cond:
+            engine.events.append({"kind": "record", "t": rec.end, "url": (urls or [None])[0],
+                                  "method": method, "payload": payload})
+        if urls:
+            self._post(call, urls[0], method, payload, session)
+        transcription = rec.params.get("transcription")
+        if isinstance(transcription, dict):
+            self._transcribe(call, rec, transcription, ended_at, session)
+
+    def _transcribe(self, call: Call, rec: RecordingRun, settings: dict, ended_at: datetime,
+                    session: requests.Session) -> None:
+        engine = call.engine
+        file_id = f"{rec.recording_uuid}-transcript"
+        path = self.recordings_dir / f"{file_id}.json"
+        transcript = {"recording_uuid": rec.recording_uuid,
+                      "language": settings.get("language", "en-US"),
+                      "channels": [{"transcript": [{"sentence": text, "start": start,
+                                                    "end": end}
+                                                   for start, end, text in
+                                                   engine.utterances_between(rec.start,
+                                                                             rec.end)]}]}
+        path.write_text(json.dumps(transcript, indent=1))
+        with self.lock:
+            self.files[file_id] = StoredFile(path, path.stat().st_size, "application/json",
+                                             ended_at, engine.uuid)
+        payload = {"conversation_uuid": engine.conversation_uuid, "type": "transcription",
+                   "recording_uuid": rec.recording_uuid, "status": "transcribed",
+                   "transcription_url": f"https://{self.api_host}/v1/files/{file_id}",
+                   "timestamp": engine.iso(rec.end)}
+        urls = settings.get("eventUrl") or engine.event_url
+        method = settings.get("eventMethod", "POST")
+        with call.cond:
+            engine.events.append({"kind": "transcription", "t": rec.end,
+                                  "url": (urls or [None])[0], "method": method,
+                                  "payload": payload})
+        if urls:
+            self._post(call, urls[0], method, payload, session)

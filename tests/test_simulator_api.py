@@ -1,0 +1,259 @@
+"""The simulator's API surface through the SDK: auth, bad input, call states, load, retention."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import jwt
+import pytest
+import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from vonage_http_client.errors import AuthenticationError, HttpRequestError, NotFoundError
+from vonage_voice.models.ncco import Talk
+from vonage_voice.models.requests import ListCallsFilter
+
+from helpers import assumptions, calls
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def raw(lab, method, path, token=None, **kwargs):
+    """A request with full control over the Authorization header, TLS still verified."""
+    headers = {} if token is None else {"Authorization": token}
+    url = f"https://{lab.api_host}{path}"
+    return requests.request(method, url, headers=headers, timeout=10,
+                            verify=lab.simulator.info()["ca_cert"], **kwargs)
+
+
+def token(lab, *, key=None, app_id=None, exp_in=600, alg="RS256", **extra):
+    now = int(time.time())
+    claims = {"application_id": app_id or lab.simulator.info()["application_id"], "iat": now,
+              "exp": now + exp_in, "jti": "t", **extra}
+    if key is None:
+        key = Path(lab.simulator.info()["private_key"]).read_text()
+    return "Bearer " + jwt.encode(claims, key, algorithm=alg)
+
+
+def foreign_key():
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
+
+
+@pytest.mark.parametrize("path", ["/v1/calls", "/v1/files/anything", "/_sim/info",
+                                  "/_sim/callees"])
+def test_every_endpoint_needs_a_jwt(lab, path):
+    reply = raw(lab, "GET", path)
+    assert reply.status_code == 401
+    assert reply.json()["title"] == "Unauthorized"
+
+
+@pytest.mark.parametrize("kind", ["garbage", "not bearer", "foreign key", "expired",
+                                  "other application", "hs256"])
+def test_bad_tokens_get_401_with_a_vonage_body(lab, kind):
+    bad = {
+        "garbage": lambda: "Bearer not.a.jwt",
+        "not bearer": lambda: token(lab).replace("Bearer", "Basic"),
+        "foreign key": lambda: token(lab, key=foreign_key()),
+        "expired": lambda: token(lab, exp_in=-3600),
+        "other application": lambda: token(lab, app_id="00000000-0000-4000-8000-000000000000"),
+        "hs256": lambda: token(lab, key="secret-secret-secret-secret-32by", alg="HS256"),
+    }[kind]()
+    reply = raw(lab, "GET", "/v1/calls", bad)
+    assert reply.status_code == 401
+    body = reply.json()
+    assert body["type"].endswith("#unauthorized") and body["detail"]
+
+
+def test_a_good_token_passes(lab):
+    assert raw(lab, "GET", "/v1/calls", token(lab)).status_code == 200
+
+
+def test_the_sdk_raises_authentication_error_for_a_foreign_application(lab):
+    from helpers.client import _sdk_client
+
+    info = lab.simulator.info()
+    other = _sdk_client("00000000-0000-4000-8000-000000000000", info["private_key"],
+                        info["api_host"], info["ca_cert"])
+    with pytest.raises(AuthenticationError):
+        other.voice.list_calls()
+
+
+def test_invalid_ncco_gets_400_naming_every_bad_field(lab):
+    body = {"to": [{"type": "phone", "number": "447700900001"}], "random_from_number": True,
+            "ncco": [{"action": "record", "endOnSilence": 2, "format": "flac"}]}
+    reply = raw(lab, "POST", "/v1/calls", token(lab), json=body)
+    assert reply.status_code == 400
+    problems = {p["name"]: p for p in reply.json()["invalid_parameters"]}
+    assert set(problems) == {"ncco[0].endOnSilence", "ncco[0].format"}
+    assert problems["ncco[0].endOnSilence"]["value"] == 2
+    assert "3 to 10" in problems["ncco[0].endOnSilence"]["allowed"]
+
+
+@pytest.mark.parametrize("body, field", [
+    ({}, "to"), ({"to": "447700900001"}, "to"),
+    ({"to": [{"type": "phone", "number": "1"}], "ncco": [{"action": "talk", "text": "x"}]},
+     "from"),
+    ({"to": [{"type": "phone", "number": "1"}], "random_from_number": True}, "ncco"),
+    ({"to": [{"type": "phone", "number": "1"}], "random_from_number": True,
+      "ncco": [{"action": "talk", "text": "x"}], "length_timer": 0}, "length_timer"),
+    ({"to": [{"type": "phone", "number": "1"}], "random_from_number": True,
+      "ncco": [{"action": "talk", "text": "x"}], "event_url": "http://x"}, "event_url"),
+    ([1, 2], "body"),
+])
+def test_bad_create_bodies_get_400(lab, body, field):
+    reply = raw(lab, "POST", "/v1/calls", token(lab), json=body)
+    assert reply.status_code == 400
+    assert field in {p["name"] for p in reply.json()["invalid_parameters"]}
+
+
+def test_invalid_json_gets_400(lab):
+    reply = requests.post(f"https://{lab.api_host}/v1/calls", data=b"{nope", timeout=10,
+                          headers={"Authorization": token(lab)},
+                          verify=lab.simulator.info()["ca_cert"])
+    assert reply.status_code == 400 and "not valid JSON" in reply.json()["detail"]
+
+
+def test_unknown_call_is_404(lab):
+    with pytest.raises(NotFoundError):
+        lab.voice.get_call("00000000-0000-4000-8000-000000000000")
+    with pytest.raises(NotFoundError):
+        lab.voice.hangup("00000000-0000-4000-8000-000000000000")
+
+
+def test_hanging_up_an_ended_call_is_a_bad_request(lab):
+    call = calls.place_call(lab, [{"action": "talk", "text": "hi"}], quiet=True)
+    calls.wait_until_ended(lab, call)
+    with pytest.raises(HttpRequestError) as err:
+        lab.voice.hangup(call.uuid)
+    assert err.value.response.status_code == assumptions.ENDED_CALL_STATUS
+    assert "already ended" in err.value.response.json()["detail"]
+
+
+def test_hangup_right_after_create_is_bad_request_then_works(lab, sim):
+    """Support article: hanging up a call straight after creating it gives Bad Request."""
+    with sim.paced(1.0):
+        call = calls.place_call(lab, [{"action": "talk", "text": "hello " * 20}], quiet=True)
+    with pytest.raises(HttpRequestError) as err:
+        lab.voice.hangup(call.uuid)
+    body = err.value.response.json()
+    assert err.value.response.status_code == 400 and body["title"] == "Bad Request"
+    assert "still being set up" in body["detail"]
+    lab.events.wait_for_status(call.uuid, "ringing", timeout=10)
+    time.sleep(assumptions.CALL_SETUP_SECONDS)  # real time: this call runs at pace 1
+    lab.voice.hangup(call.uuid)
+    final = calls.wait_until_ended(lab, call)
+    assert final["status"] in ("completed", "cancelled")
+
+
+def test_modify_a_running_call_mute_talk_dtmf_transfer(lab, sim):
+    calls.set_callee(lab, "447700900071", [{"speak": 60}], answer_after=0.1)
+    with sim.paced(50.0):  # 50x real time: a minute of call in ~1.2 s
+        call = calls.place_call(lab, [{"action": "record", "split": "conversation",
+                                       "format": "wav"}, {"action": "wait", "timeout": 60}],
+                                to="447700900071", quiet=True)
+        lab.events.wait_for_status(call.uuid, "answered", timeout=10)
+        time.sleep(0.1)
+        lab.voice.mute(call.uuid)
+        message = lab.voice.play_dtmf_into_call(call.uuid, "12")
+        assert message.message == "DTMF sent"
+        time.sleep(0.1)
+        lab.voice.unmute(call.uuid)
+        # the SDK's transfer takes NCCO models, not dicts (a dict loses every field)
+        lab.voice.transfer_call_ncco(call.uuid, [Talk(text="Goodbye now")])
+    calls.wait_until_ended(lab, call)
+    tl = calls.timeline(lab, call)
+    assert len(tl["mutes"]) == 1 and tl["mutes"][0][1] is not None
+    dtmf = [s for s in tl["sounds"] if s["kind"] == "dtmf"]
+    assert [s["digit"] for s in dtmf] == ["1", "2"] and dtmf[0]["source"] == 1
+    assert [e["action"] for e in tl["log"] if e["what"] == "action"][-1] == "talk"
+
+
+def test_list_calls_filters_and_pages(lab):
+    made = [calls.place_call(lab, [{"action": "talk", "text": "hi"}], quiet=True)
+            for _ in range(3)]
+    for call in made:
+        calls.wait_until_ended(lab, call)
+    page, next_index = lab.voice.list_calls(ListCallsFilter(page_size=2))
+    assert len(page) == 2 and next_index is not None
+    mine, _ = lab.voice.list_calls(ListCallsFilter(conversation_uuid=made[0].conversation_uuid))
+    assert [c.uuid for c in mine] == [made[0].uuid]
+    done, _ = lab.voice.list_calls(ListCallsFilter(status="completed", page_size=100))
+    assert {c.uuid for c in made} <= {c.uuid for c in done}
+    info = lab.voice.get_call(made[0].uuid)
+    assert info.status == "completed" and info.duration is not None
+
+
+@pytest.mark.parametrize("to, status", [("447700900003", "unanswered"),
+                                        ("447700900004", "busy")])
+def test_callees_that_do_not_answer(lab, to, status):
+    call = calls.place_call(lab, [{"action": "record"}], to=to, quiet=True)
+    assert calls.wait_until_ended(lab, call)["status"] == status
+
+
+def test_callee_scripts_are_validated(lab):
+    with pytest.raises(ValueError, match="press must be keys"):
+        calls.set_callee(lab, "447700900072", [{"press": "x"}])
+    with pytest.raises(ValueError, match="speak must be seconds"):
+        calls.set_callee(lab, "447700900072", [{"speak": -1}])
+
+
+def test_twenty_concurrent_calls_deliver_every_event_exactly_once(lab, downloads):
+    ncco = [{"action": "record", "timeOut": 5}, {"action": "talk", "text": "done"}]
+    with ThreadPoolExecutor(8) as pool:
+        made = list(pool.map(lambda _: calls.place_call(lab, ncco, quiet=True), range(20)))
+    for call in made:
+        calls.wait_until_ended(lab, call)
+        calls.wait_for_recording(lab, call)
+    lab.simulator.wait_idle(60)
+    for call in made:
+        statuses = [r["status"] for r in lab.events.for_call(uuid=call.uuid) if "status" in r]
+        assert statuses == ["started", "ringing", "answered", "completed"]
+        records = [r for r in lab.events.for_call(conversation_uuid=call.conversation_uuid)
+                   if "recording_url" in r]
+        assert len(records) == 1
+        path = calls.download_recording(lab, records[0], downloads)
+        assert path.stat().st_size == records[0]["size"]
+
+
+def test_recordings_expire_after_thirty_days(lab, sim, downloads):
+    from helpers.simulator.server import Simulator
+
+    with Simulator(state_dir=Path(os.environ["RECORDING_LAB_HOME"]) / "retention") as own:
+        from helpers.client import Lab, _sdk_client
+
+        info = own.info()
+        client = _sdk_client(info["application_id"], info["private_key"], info["api_host"],
+                             info["ca_cert"])
+        other = Lab("simulator", client, lab.receiver, lab.receiver.url, simulator=own)
+        call = calls.place_call(other, [{"action": "record", "timeOut": 3}], quiet=True)
+        event = calls.wait_for_recording(other, call)
+        calls.advance_clock(other, days=assumptions.RETENTION_DAYS - 1)
+        assert calls.download_recording(other, event, downloads).exists()
+        calls.advance_clock(other, days=2)
+        with pytest.raises(calls.RecordingDownloadError, match="30 days"):
+            calls.download_recording(other, event, downloads / "late")
+        assert not list((downloads / "late").glob("*"))  # nothing half-written left behind
+
+
+def test_cli_prints_one_json_line_and_serves(tmp_path):
+    env = {**os.environ, "RECORDING_LAB_HOME": str(tmp_path)}
+    proc = subprocess.Popen([sys.executable, "-m", "helpers.simulator", "--port", "0"],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        info = json.loads(proc.stdout.readline())
+        assert {"api_host", "ca_cert", "application_id", "private_key"} <= set(info)
+        assert info["api_host"].startswith("127.0.0.1:")
+        reply = requests.get(f"https://{info['api_host']}/v1/calls", verify=info["ca_cert"],
+                             timeout=10)
+        assert reply.status_code == 401
+    finally:
+        proc.terminate()
+        proc.wait(10)

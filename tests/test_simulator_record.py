@@ -1,0 +1,261 @@
+"""Each statement of the seed article, and every record parameter, through the real SDK."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import pytest
+import soundfile
+
+from helpers import assumptions, calls
+
+TALKER, PRESSES_HASH, SILENT, VOICEMAIL, AGENT, KEYPAD, EARLY = (
+    "447700900001", "447700900002", "447700900005", "447700900006", "447700900007",
+    "447700900008", "447700900009")
+
+
+def run(lab, ncco, to=TALKER, recordings=1, **options):
+    """Place a call, wait for its record events and its end; return what a test checks."""
+    call = calls.place_call(lab, ncco, to=to, quiet=True, **options)
+    events = [calls.wait_for_recording(lab, call, nth=n + 1) for n in range(recordings)]
+    calls.wait_until_ended(lab, call)
+    return call, events, calls.timeline(lab, call)
+
+
+def starts(timeline, action):
+    """Times (seconds after answer) at which actions of this kind started."""
+    return [round(e["t"] - timeline["answered"], 3) for e in timeline["log"]
+            if e["what"] == "action" and e["action"] == action]
+
+
+def window(timeline, n=0):
+    rec = timeline["recordings"][n]
+    return round(rec["start"] - timeline["answered"], 3), round(rec["end"] -
+                                                               timeline["answered"], 3)
+
+
+def seconds_between(event):
+    parse = lambda s: datetime.fromisoformat(s.replace("Z", "+00:00"))  # noqa: E731
+    return (parse(event["end_time"]) - parse(event["start_time"])).total_seconds()
+
+
+def load(lab, event, folder):
+    path = calls.download_recording(lab, event, folder)
+    samples, rate = soundfile.read(path, always_2d=True)
+    return path, samples, rate
+
+
+def test_record_first_without_timeout_records_the_whole_call(lab, downloads):
+    """Seed: record first, no time-out: it does not block and spans every later action."""
+    ncco = [{"action": "record"}, {"action": "talk", "text": "Welcome to the support line"},
+            {"action": "wait", "timeout": 3}]
+    call, (event,), tl = run(lab, ncco, to=SILENT)
+    assert starts(tl, "talk") == [0.0]  # the NCCO moved straight on
+    talk = 5 * assumptions.TALK_SECONDS_PER_WORD
+    assert window(tl) == (0.0, pytest.approx(talk + 3))  # until the NCCO ran out: call ended
+    assert tl["end_reason"] == "the NCCO ran out of actions"
+    path, samples, rate = load(lab, event, downloads)
+    assert len(samples) / rate == pytest.approx(seconds_between(event), abs=0.05)
+    assert path.stat().st_size == event["size"]
+
+
+def test_record_last_without_timeout_records_the_rest_until_hangup(lab, downloads):
+    """Seed: record last, no time-out: records from there until the caller disconnects."""
+    ncco = [{"action": "talk", "text": "Please leave a message after the tone"},
+            {"action": "record", "beepStart": True}]
+    call, (event,), tl = run(lab, ncco, to=VOICEMAIL)
+    talk = 7 * assumptions.TALK_SECONDS_PER_WORD
+    assert window(tl) == (pytest.approx(talk), pytest.approx(16.0))  # hangup at 16 s
+    assert tl["end_reason"] == "the person on the call hung up"
+
+
+def test_record_last_with_a_silent_caller_runs_until_length_timer(lab):
+    ncco = [{"action": "record"}]
+    _, (event,), tl = run(lab, ncco, to=SILENT, length_timer=40)
+    assert window(tl) == (0.0, 40.0)
+    assert tl["end_reason"] == "length_timer reached"
+
+
+def test_end_on_key_blocks_until_the_key_then_continues(lab):
+    """Seed: "endOnKey": "#" records until # is pressed, then the NCCO proceeds."""
+    ncco = [{"action": "record", "endOnKey": "#"}, {"action": "talk", "text": "Thank you"}]
+    _, (event,), tl = run(lab, ncco, to=PRESSES_HASH)
+    press = 5.0  # the persona presses # five seconds after answering
+    assert window(tl) == (0.0, pytest.approx(press + assumptions.DTMF_TONE_SECONDS))
+    assert tl["recordings"][0]["ended_by"] == "endOnKey #"
+    assert starts(tl, "talk") == [pytest.approx(press + assumptions.DTMF_TONE_SECONDS)]
+
+
+def test_end_on_key_ignores_other_keys(lab):
+    ncco = [{"action": "record", "endOnKey": "*", "timeOut": 20}]
+    _, _, tl = run(lab, ncco, to=KEYPAD)
+    assert tl["recordings"][0]["ended_by"] != "endOnKey *"
+
+
+def test_end_on_silence_ends_after_n_quiet_seconds(lab):
+    """The voicemail caller: 2 s quiet, 8 s message, then quiet: 3 s later it ends."""
+    ncco = [{"action": "record", "endOnSilence": 3}, {"action": "talk", "text": "Bye"}]
+    _, _, tl = run(lab, ncco, to=VOICEMAIL)
+    assert window(tl) == (0.0, pytest.approx(13.0))
+    assert tl["recordings"][0]["ended_by"] == "endOnSilence 3"
+    assert starts(tl, "talk") == [pytest.approx(13.0)]
+
+
+def test_end_on_silence_with_a_silent_caller(lab):
+    _, _, tl = run(lab, [{"action": "record", "endOnSilence": 5}], to=SILENT)
+    assert window(tl) == (0.0, 5.0)
+
+
+def test_time_out_blocks_for_exactly_that_long(lab):
+    ncco = [{"action": "record", "timeOut": 4}, {"action": "talk", "text": "Time is up"}]
+    _, (event,), tl = run(lab, ncco, to=TALKER)
+    assert window(tl) == (0.0, 4.0)
+    assert starts(tl, "talk") == [4.0]
+    assert seconds_between(event) == pytest.approx(4.0, abs=0.002)
+
+
+def test_blocking_and_non_blocking_differ_only_in_when_the_next_action_starts(lab):
+    blocking = run(lab, [{"action": "record", "timeOut": 6},
+                         {"action": "talk", "text": "Next"}], to=SILENT)[2]
+    free = run(lab, [{"action": "record"}, {"action": "talk", "text": "Next"}], to=SILENT)[2]
+    assert starts(blocking, "talk") == [6.0]
+    assert starts(free, "talk") == [0.0]
+
+
+def test_two_hour_time_out_costs_virtual_time_only(lab):
+    ncco = [{"action": "record", "timeOut": 7200, "format": "wav"}]
+    calls.set_callee(lab, "447700900070", [], answer_after=0.5)  # silent, never hangs up
+    _, (event,), tl = run(lab, ncco, to="447700900070", length_timer=86400)
+    assert window(tl) == (0.0, 7200.0)
+    assert event["size"] == 44 + 7200 * assumptions.SAMPLE_RATE * 2
+
+
+@pytest.mark.parametrize("fmt", ["mp3", "wav", "ogg"])
+def test_formats_decode_to_the_window_and_match_the_event_size(lab, downloads, fmt):
+    ncco = [{"action": "record", "format": fmt, "timeOut": 7}]
+    _, (event,), _ = run(lab, ncco, to=TALKER)
+    path, samples, rate = load(lab, event, downloads)
+    assert path.suffix == "." + fmt
+    assert path.stat().st_size == event["size"]
+    assert len(samples) / rate == pytest.approx(7.0, abs=0.05)
+    assert np.abs(samples).max() > 0.05  # the caller's speech is in it
+
+
+def test_default_format_is_the_lab_assumption(lab, downloads):
+    _, (event,), _ = run(lab, [{"action": "record", "timeOut": 3}])
+    path = calls.download_recording(lab, event, downloads)
+    assert path.suffix == "." + assumptions.DEFAULT_FORMAT
+
+
+def energy(samples, rate, start, end, channel):
+    part = samples[int(start * rate):int(end * rate), channel]
+    return float(np.sqrt(np.mean(part ** 2))) if len(part) else 0.0
+
+
+def test_split_conversation_separates_what_is_said_from_what_is_heard(lab, downloads):
+    # talker speaks 0-3 s after answer; the talk plays 0-2 s on the app side
+    ncco = [{"action": "record", "split": "conversation", "format": "wav", "timeOut": 10},
+            {"action": "wait", "timeout": 10}]
+    call = calls.place_call(lab, ncco, to=TALKER, quiet=True)
+    event = calls.wait_for_recording(lab, call)
+    _, samples, rate = load(lab, event, downloads)
+    assert samples.shape[1] == 2
+    assert energy(samples, rate, 0.2, 2.8, 0) > 0.05  # the caller speaks: channel 0
+    assert energy(samples, rate, 0.2, 2.8, 1) == 0.0  # nothing played: channel 1 silent
+    ncco = [{"action": "record", "split": "conversation", "format": "wav", "timeOut": 5},
+            {"action": "talk", "text": "one two three four five six seven"}]
+    _, (event,), _ = run(lab, ncco, to=SILENT)
+    _, samples, rate = load(lab, event, downloads)
+    assert energy(samples, rate, 0.0, 5.0, 0) == 0.0  # the silent caller says nothing
+    assert energy(samples, rate, 0.0, 5.0, 1) == 0.0  # blocking record: the talk waits
+
+
+def test_split_with_three_channels_puts_the_connected_agent_on_its_own(lab, downloads):
+    ncco = [{"action": "record", "split": "conversation", "channels": 3, "format": "wav"},
+            {"action": "talk", "text": "Connecting you now"},
+            {"action": "connect", "from": "447700900000",
+             "endpoint": [{"type": "phone", "number": AGENT}]}]
+    _, (event,), tl = run(lab, ncco, to=SILENT)
+    _, samples, rate = load(lab, event, downloads)
+    assert samples.shape[1] == 3
+    talk = 3 * assumptions.TALK_SECONDS_PER_WORD
+    agent_answer = talk + 6.0
+    assert energy(samples, rate, 0.1, talk - 0.1, 1) > 0.05  # the talk: channel 1
+    assert energy(samples, rate, agent_answer + 0.2, agent_answer + 2.8, 2) > 0.05
+    assert energy(samples, rate, agent_answer + 0.2, agent_answer + 2.8, 1) == 0.0
+    assert energy(samples, rate, 0, samples.shape[0] / rate, 0) == 0.0  # silent caller
+    assert tl["legs"][0]["number"] == AGENT
+
+
+def test_beep_start_puts_a_beep_at_the_start(lab, downloads):
+    ncco = [{"action": "record", "beepStart": True, "format": "wav", "timeOut": 3}]
+    _, (event,), _ = run(lab, ncco, to=SILENT)
+    _, samples, rate = load(lab, event, downloads)
+    beep = samples[: int(assumptions.BEEP_SECONDS * rate), 0]
+    spectrum = np.abs(np.fft.rfft(beep))
+    peak_hz = np.argmax(spectrum) * rate / len(beep)
+    assert peak_hz == pytest.approx(assumptions.BEEP_HZ, abs=10)
+    assert np.abs(samples[int((assumptions.BEEP_SECONDS + 0.05) * rate):]).max() == 0.0
+
+
+def test_event_url_and_method_send_the_record_event_where_asked(lab):
+    url = lab.event_url("/recordings-here")
+    ncco = [{"action": "record", "timeOut": 3, "eventUrl": [url], "eventMethod": "GET"}]
+    call, (event,), tl = run(lab, ncco)
+    assert event["_received"]["method"] == "GET"
+    assert event["_received"]["path"] == "/recordings-here"
+    assert int(event["size"]) > 0
+    assert set(event) >= {"start_time", "end_time", "size", "recording_url", "recording_uuid",
+                          "conversation_uuid", "timestamp"}
+
+
+def test_without_any_event_url_the_record_event_goes_nowhere(lab):
+    call = calls.place_call(lab, [{"action": "record", "timeOut": 3}], quiet=True,
+                            event_url="http://127.0.0.1:9/unused")
+    lab.simulator.wait_idle(30)
+    tl = calls.timeline(lab, call)
+    record = [e for e in tl["events"] if e["kind"] == "record"]
+    assert record and record[0]["url"] == "http://127.0.0.1:9/unused"
+    failed = [d for d in tl["deliveries"] if d["event"] == "record"]
+    assert "error" in failed[0]  # nobody listening: the event is lost, as on Vonage
+
+
+def test_transcription_sends_a_transcript_event(lab, downloads):
+    ncco = [{"action": "record", "timeOut": 8,
+             "transcription": {"language": "en-GB", "eventUrl": [lab.event_url("/tx")]}}]
+    call = calls.place_call(lab, ncco, to=TALKER, quiet=True)
+    calls.wait_for_recording(lab, call)
+    tx = lab.events.wait_for(lambda r: "transcription_url" in r and
+                             r.get("conversation_uuid") == call.conversation_uuid)
+    assert tx["_received"]["path"] == "/tx"
+    path = calls.download_recording(lab, {"recording_url": tx["transcription_url"],
+                                          "recording_uuid": "t"}, downloads)
+    assert "order" in path.read_text()  # what the talker said, from its script
+
+
+def test_sdk_model_drops_transcription_and_the_lab_says_so():
+    changes = calls.sdk_changes([{"action": "record", "transcription": {"language": "en-US"}}])
+    assert changes == ["action 0 (record): the SDK drops transcription"]
+
+
+def test_bargein_true_versus_false(lab):
+    prompt = {"action": "talk", "text": "For sales press one, for support press two"}
+    collect = {"action": "input", "type": ["dtmf"], "dtmf": {"maxDigits": 1, "timeOut": 5}}
+    results, effects = {}, {}
+    for barge in (False, True):
+        ncco = [{"action": "record"}, {**prompt, "bargeIn": barge}, collect]
+        _, _, tl = run(lab, ncco, to=EARLY)
+        results[barge] = [e for e in tl["events"] if e["kind"] == "input"][0]["payload"]
+        effects[barge] = [e["effect"] for e in tl["log"] if e["what"] == "press"][0]
+    # the persona presses 1 one second after answering, while the prompt still plays
+    assert results[False]["dtmf"] == {"digits": "", "timed_out": True}
+    assert "not heard" in effects[False]
+    assert results[True]["dtmf"] == {"digits": "1", "timed_out": False}
+    assert "interrupted the bargeIn talk" in effects[True]
+
+
+def test_conversation_record_true_records_until_the_call_ends(lab):
+    ncco = [{"action": "conversation", "name": "support-room", "record": True}]
+    _, (event,), tl = run(lab, ncco, to=TALKER)
+    assert window(tl) == (0.0, pytest.approx(11.5))  # the talker hangs up at 11.5 s
