@@ -63,3 +63,8 @@ SAMPLE_RATE = 8000
 #: With `split: conversation` and no `channels`, a recording has two channels:
 #: channel 0 what the first leg (the caller) says, channel 1 what they hear.
 DEFAULT_SPLIT_CHANNELS = 2
+
+#: An MP3 file holds one or two channels. A record action with `split` and more than two
+#: `channels` therefore needs format wav or ogg; the lab rejects it with mp3 (Vonage's docs
+#: do not say what it does).
+MP3_MAX_CHANNELS = 2

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +109,49 @@ def wait_until_ended(lab: Lab, call: CreateCallResponse | dict, timeout: float =
     return lab.events.wait_for(
         lambda record: record.get("uuid") == uuid and record.get("status") in TERMINAL_STATUSES,
         timeout=timeout, describe=f"the final status event of call {uuid}")
+
+
+@dataclass
+class CallResult:
+    """Everything one test call produced: the call, its events, recordings and timeline."""
+
+    call: CreateCallResponse
+    ncco: list[dict]
+    to: str
+    record_events: list[dict]
+    files: list[Path]
+    final_status: dict
+    timeline: dict | None  # simulator only
+
+    @property
+    def events(self) -> list[dict]:
+        """Every webhook of this call that reached the receiver, oldest first."""
+        return self._lab.events.for_call(uuid=self.call.uuid,
+                                         conversation_uuid=self.call.conversation_uuid)
+
+
+def run_call(lab: Lab, ncco: list[dict], to: str = "447700900001", *,
+             folder: str | Path = "recordings", timeout: float = 120.0, quiet: bool = True,
+             **options: Any) -> CallResult:
+    """Place a call, wait for it to end and for every recording, download them all."""
+    call = place_call(lab, ncco, to, quiet=quiet, **options)
+    final = wait_until_ended(lab, call, timeout)
+    expected = None
+    if lab.simulator is not None:
+        lab.simulator.wait_idle(timeout)
+        story = timeline(lab, call)
+        expected = sum(1 for e in story["events"] if e["kind"] == "record" and e["url"]
+                       and e["url"].startswith(lab.event_url("")))
+    else:
+        story = None
+        expected = sum(1 for a in ncco if a.get("action") == "record" or
+                       (a.get("action") == "conversation" and a.get("record")))
+    record_events = [wait_for_recording(lab, call, timeout, nth=n + 1)
+                     for n in range(expected)]
+    files = [download_recording(lab, event, folder) for event in record_events]
+    result = CallResult(call, ncco, to, record_events, files, final, story)
+    result._lab = lab
+    return result
 
 
 def _field(call: Any, name: str) -> str:

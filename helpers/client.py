@@ -178,5 +178,7 @@ def connect(mode: str | None = None, env_file: str | Path | None = None,
                             "deliver events.")
     client = _sdk_client(settings.application_id, key, None, None)
     port = int(os.environ.get("RECORDING_LAB_RECEIVER_PORT", "8765"))
-    receiver = Receiver(log_path, port=port).start()
+    receiver = Receiver(log_path, port=port)
+    receiver.events.source = settings.public_url.rstrip("/") + "/events"
+    receiver.start()
     return Lab("live", client, receiver, settings.public_url)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import shutil
 import subprocess
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,8 +117,10 @@ def _pydub():
         return None
     try:
         # Imported here: pydub needs audioop, gone from Python 3.13 (pip install audioop-lts).
-        import pydub
-        import pydub.silence  # noqa: F401
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # audioop's, on 3.12
+            import pydub
+            import pydub.silence  # noqa: F401
     except ImportError:
         return None
     return pydub

@@ -422,6 +422,8 @@ def validate(ncco: Any) -> list[Problem]:
             continue
         problems += _check_params(index, name, body, ACTION_PARAMS[name])
     for index, body in enumerate(actions):
+        if isinstance(body, dict) and body.get("action") == "record":
+            problems += _check_record_combination(index, body)
         if isinstance(body, dict) and body.get("action") in ("talk", "stream") and \
                 body.get("bargeIn") is True:
             following = actions[index + 1] if index + 1 < len(actions) else None
@@ -431,6 +433,19 @@ def validate(ncco: Any) -> list[Problem]:
                                         "bargeIn is true, so the next action must be an "
                                         "input that collects the key press."))
     return problems
+
+
+def _check_record_combination(index: int, body: dict) -> list[Problem]:
+    channels = body.get("channels")
+    fmt = body.get("format", assumptions.DEFAULT_FORMAT)
+    if (body.get("split") == "conversation" and isinstance(channels, int)
+            and not isinstance(channels, bool) and channels > assumptions.MP3_MAX_CHANNELS
+            and fmt == "mp3"):
+        return [Problem(index, "record", "channels", channels,
+                        f"at most {assumptions.MP3_MAX_CHANNELS} with format mp3",
+                        f"An mp3 file holds at most {assumptions.MP3_MAX_CHANNELS} channels; "
+                        f"for {channels} set format to 'wav' or 'ogg' (lab assumption).")]
+    return []
 
 
 def is_blocking(action: dict) -> bool:

@@ -58,6 +58,8 @@ def test_rules_agree_with_the_sdk_record_model(name, value):
         assert record_problems(**{name: value}), f"SDK rejects {name}={value!r}, rules accept"
     else:
         sent.pop("action")
+        if name == "channels":
+            sent["format"] = "wav"  # mp3 holds at most 2 channels: see the test below
         assert not record_problems(**sent), f"SDK sends {sent}, rules reject it"
         if not isinstance(value, bool) and type(value) is type(sent.get(name)):
             # same JSON type, no coercion by pydantic: the verdicts must match exactly
@@ -71,6 +73,14 @@ def test_the_sdk_is_looser_where_the_rules_say_so():
     assert record_problems(eventUrl=["nope"])
     assert "transcription" not in sdk_accepts("transcription", {"language": "en-US"})[1]
     assert not record_problems(transcription={"language": "en-US"})
+
+
+def test_more_than_two_channels_need_wav_or_ogg():
+    split = {"split": "conversation", "channels": assumptions.MP3_MAX_CHANNELS + 1}
+    (problem,) = record_problems(**split)
+    assert problem.parameter == "channels" and "'wav' or 'ogg'" in problem.message
+    assert not record_problems(**split, format="ogg")
+    assert not record_problems(split="conversation", channels=2)
 
 
 def test_blocking_is_exactly_the_three_end_conditions():

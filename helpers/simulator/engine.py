@@ -525,8 +525,9 @@ class CallEngine:
         for leg in self.legs:
             if leg.ended is None:
                 self._end_leg(leg, "the call ended")
-        self.sounds = [_cut(s, self.t) if s.source == APP and s.end > self.t else s
-                       for s in self.sounds]
+        # everyone stops: drop what would have been said or played after the end
+        self.sounds = [_cut(s, self.t) if s.end > self.t else s for s in self.sounds
+                       if s.start < self.t]
         self.ended, self.end_reason, self.current = self.t, reason, None
         finishing = list(self.active)
         self._emit_status(status)
