@@ -64,7 +64,8 @@ SAMPLE_RATE = 8000
 #: channel 0 what the first leg (the caller) says, channel 1 what they hear.
 DEFAULT_SPLIT_CHANNELS = 2
 
-#: An MP3 file holds one or two channels. A record action with `split` and more than two
-#: `channels` therefore needs format wav or ogg; the lab rejects it with mp3 (Vonage's docs
-#: do not say what it does).
+#: An MP3 file holds one or two channels. When a split recording has more than two channels
+#: and no `format`, it is made as wav (as we recall Vonage's NCCO reference: "mp3, or wav when
+#: recording more than 2 channels"); an explicit mp3 with more channels is rejected.
 MP3_MAX_CHANNELS = 2
+DEFAULT_MULTICHANNEL_FORMAT = "wav"

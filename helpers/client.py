@@ -8,6 +8,7 @@ the environment or `.env` and Vonage's public TLS as usual. Notebook cells are t
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from dataclasses import dataclass
@@ -152,6 +153,8 @@ def connect(mode: str | None = None, env_file: str | Path | None = None,
             events_file: str | Path | None = None) -> Lab:
     """A ready Lab: the simulator unless live credentials are configured (or mode says)."""
     settings = read_settings(env_file, mode)
+    # The SDK logs every 4xx as a warning with the whole body; the lab shows errors as sentences.
+    logging.getLogger("vonage").setLevel(logging.ERROR)
     state_dir = Path(os.environ.get("RECORDING_LAB_HOME", REPO_ROOT / ".recording-lab"))
     log_path = Path(events_file) if events_file else state_dir / f"events-{settings.mode}.jsonl"
     log_path.parent.mkdir(parents=True, exist_ok=True)

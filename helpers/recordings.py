@@ -155,15 +155,18 @@ def _kind(dst: Path) -> str:
     return dst.suffix.lower()[1:]
 
 
-def _mp3_options(sample_rate: int, kbps: float) -> dict:
-    """soundfile options for a constant-bitrate MP3 close to `kbps`.
+def _mp3_options(sample_rate: int, bitrate: str) -> dict:
+    """soundfile options for a constant-bitrate MP3 near `bitrate` ("64k" or 64000).
 
-    The floor keeps each frame big enough for LAME's Info tag: without it players cannot
-    trim the encoder's padding and the file decodes about 0.2 s too long.
+    Floors: below 16 kHz 64k, as lower rates make libmpg123 print "part2_3_length" errors
+    when the file is read in blocks; elsewhere frames big enough for LAME's Info tag, without
+    which players cannot trim the encoder's padding (the file decodes ~0.2 s too long).
     """
+    kbps = float(str(bitrate).lower().rstrip("k"))
+    kbps = kbps / 1000 if kbps > 1000 else kbps
     low, high = (32, 320) if sample_rate >= 32000 else (8, 160) if sample_rate >= 16000 else (8, 64)
     per_frame = 1152 if sample_rate >= 32000 else 576
-    floor = 200 * 8 * sample_rate / per_frame / 1000
+    floor = 64 if sample_rate < 16000 else 200 * 8 * sample_rate / per_frame / 1000
     kbps = min(max(kbps, low, floor), high)
     return {"bitrate_mode": "CONSTANT", "compression_level": (high - kbps) / (high - low)}
 
@@ -181,7 +184,7 @@ def _write(
                 f"MP3 holds at most 2 channels, this audio has {samples.shape[1]}: write .wav "
                 "or .ogg, or keep fewer channels (keep_channel / split_channels)."
             )
-        options = _mp3_options(sample_rate, float(str(bitrate).lower().rstrip("k")))
+        options = _mp3_options(sample_rate, bitrate)
     dst.parent.mkdir(parents=True, exist_ok=True)
     with sf.SoundFile(
         dst, "w", sample_rate, samples.shape[1], subtype, format=container, **options

@@ -34,6 +34,7 @@ class Param:
     unit: str = ""
     required: bool = False
     fields: dict[str, Param] = field(default_factory=dict)
+    requires: str | None = None  # the parameter that must be set for this one to apply
 
     def allowed(self) -> str:
         """What this parameter accepts, in words a trainee can act on."""
@@ -150,6 +151,8 @@ RECORD_PARAMS: dict[str, Param] = _params(
         "File format of the recording.",
         ("mp3", "wav", "ogg"),
         default=assumptions.DEFAULT_FORMAT,
+        default_note=f"{assumptions.DEFAULT_FORMAT!r} ({assumptions.DEFAULT_MULTICHANNEL_FORMAT!r} "
+        f"with more than {assumptions.MP3_MAX_CHANNELS} channels)",
     ),
     Param(
         "split",
@@ -166,6 +169,7 @@ RECORD_PARAMS: dict[str, Param] = _params(
         minimum=1,
         maximum=32,
         default_note=f"unset ({assumptions.DEFAULT_SPLIT_CHANNELS} with split)",
+        requires="split",
     ),
     Param(
         "endOnSilence",
@@ -437,10 +441,9 @@ def validate(ncco: Any) -> list[Problem]:
 
 def _check_record_combination(index: int, body: dict) -> list[Problem]:
     channels = body.get("channels")
-    fmt = body.get("format", assumptions.DEFAULT_FORMAT)
-    if (body.get("split") == "conversation" and isinstance(channels, int)
-            and not isinstance(channels, bool) and channels > assumptions.MP3_MAX_CHANNELS
-            and fmt == "mp3"):
+    if (body.get("format") == "mp3" and body.get("split") == "conversation"
+            and isinstance(channels, int) and not isinstance(channels, bool)
+            and channels > assumptions.MP3_MAX_CHANNELS):
         return [Problem(index, "record", "channels", channels,
                         f"at most {assumptions.MP3_MAX_CHANNELS} with format mp3",
                         f"An mp3 file holds at most {assumptions.MP3_MAX_CHANNELS} channels; "
@@ -478,6 +481,15 @@ def end_conditions(action: dict) -> str:
         parts.append(f"the {assumptions.DEFAULT_RECORD_TIMEOUT} s maximum is reached")
     parts.append("the call ends")
     return ", ".join(parts[:-1]) + " or " + parts[-1]
+
+
+def record_format(action: dict) -> str:
+    """The format a record action produces: its own, else mp3 (wav above two channels)."""
+    if action.get("format"):
+        return action["format"]
+    if channel_count(action) > assumptions.MP3_MAX_CHANNELS:
+        return assumptions.DEFAULT_MULTICHANNEL_FORMAT
+    return assumptions.DEFAULT_FORMAT
 
 
 def channel_count(action: dict) -> int:
@@ -529,7 +541,7 @@ def explain(ncco: Any) -> str:
             elif assumptions.RECORD_LAST_HOLDS_CALL:
                 lines.append("  Not blocking, and it is the last action: the call stays up and "
                              "records until the caller hangs up (the rest of the call).")
-        fmt = action.get("format", assumptions.DEFAULT_FORMAT)
+        fmt = record_format(action)
         channels = channel_count(action)
         layout = "mono, every party mixed" if channels == 1 else (
             f"{channels} channels: channel 1 what the caller says, channel 2 what they hear"

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import pytest
 
-# Before any helper is imported: keys, recordings and events of tests live in a temp folder,
-# and a trainer's live credentials in the environment never reach a test.
-HOME = Path(tempfile.mkdtemp(prefix="recording-lab-tests-"))
-os.environ["RECORDING_LAB_HOME"] = str(HOME)
-os.environ["RECORDING_LAB_MODE"] = "simulator"
+HOME = Path(os.environ["RECORDING_LAB_HOME"])  # set by the repository's conftest.py
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 

@@ -9,6 +9,8 @@ import time
 import numpy as np
 import pytest
 import soundfile as sf
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from helpers import recordings
 from helpers.assumptions import BEEP_HZ, BEEP_SECONDS, SAMPLE_RATE
@@ -97,6 +99,19 @@ def test_leading_silence_pydub_agrees_with_numpy(tmp_path, fmt, split):
     by_pydub = recordings.leading_silence(path, method="pydub")
     assert abs(by_pydub - SPEECH_AT) <= 0.02
     assert abs(by_pydub - recordings.leading_silence(path, method="numpy")) <= 0.01
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    start=st.floats(0.0, 3.0),
+    kind=st.sampled_from(["speech", "tts", "music", "beep", "dtmf"]),
+    seed=st.integers(0, 1000),
+)
+def test_leading_silence_finds_the_first_sound(tmp_path_factory, start, kind, seed):
+    path = tmp_path_factory.mktemp("lead") / "x.wav"
+    sound = Sound(0, kind, start, start + 0.5, seed=seed, digit="9")
+    encode_recording([sound], 0.0, 4.0, "wav", False, None, path)
+    assert abs(recordings.leading_silence(path, method="numpy") - start) <= 0.02
 
 
 def test_leading_silence_of_silence_is_everything(tmp_path):

@@ -25,10 +25,11 @@ FADE_SECONDS = 0.005  # linear fade at each edge of every sound, so no clicks
 TWO_PI = 2.0 * np.pi
 
 #: soundfile (format, subtype, extra SoundFile options) per recording format. MP3 is constant
-#: bitrate: libsndfile's default at 8 kHz is 8 kbit/s, which muffles speech; level 0.5 of the
-#: MPEG-2.5 range [8, 64] gives 32 kbit/s, and a constant rate keeps players' durations right.
+#: 64 kbit/s (level 0 of MPEG-2.5's 8-64 range). Lower constant rates make libmpg123 print
+#: "part2_3_length too large" errors whenever the file is read in blocks; average/variable
+#: rates garble the audio then; 16 kbit/s or less leaves out the tag that trims padding.
 FORMATS = {
-    "mp3": ("MP3", "MPEG_LAYER_III", {"bitrate_mode": "CONSTANT", "compression_level": 0.5}),
+    "mp3": ("MP3", "MPEG_LAYER_III", {"bitrate_mode": "CONSTANT", "compression_level": 0.0}),
     "wav": ("WAV", "PCM_16", {}),
     "ogg": ("OGG", "VORBIS", {}),
 }

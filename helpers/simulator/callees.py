@@ -186,3 +186,7 @@ def persona_table() -> list[dict[str, str]]:
     """Rows for the documentation table of built-in callees."""
     return [{"number": number, "persona": c.name, "behaviour": c.description}
             for number, c in PERSONAS.items()]
+
+
+#: Persona names to numbers, e.g. NUMBERS["presses-hash"] == "447700900002".
+NUMBERS: dict[str, str] = {callee.name: number for number, callee in PERSONAS.items()}

@@ -51,7 +51,7 @@ class RecordingRun:
 
     @property
     def format(self) -> str:
-        return self.params.get("format", assumptions.DEFAULT_FORMAT)
+        return rules.record_format(self.params)
 
     @property
     def split(self) -> bool:

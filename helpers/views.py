@@ -1,0 +1,144 @@
+"""Plain-words views of a test call for lesson cells: summaries, event tables, a player.
+
+Everything here prints times relative to the call's answer and shortens ids, so a lesson's
+stored output reads well and stays the same from run to run.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from pathlib import Path
+
+from . import rules
+from .calls import CallResult
+from .client import Lab
+from .receiver import event_kind
+
+
+def _short(uuid: str | None) -> str:
+    return (uuid or "")[:8]
+
+
+def describe_setup(lab: Lab) -> str:
+    """What the lab is connected to and what it can do, without any secret."""
+    from importlib.metadata import version
+
+    from .recordings import ffmpeg_status
+
+    lines = [f"Mode: {lab.mode}" + (" (local simulator: no account, no internet, no cost)"
+                                    if lab.mode == "simulator" else " (real Vonage: real calls)"),
+             f"Voice API host: {lab.api_host}",
+             f"vonage SDK: {version('vonage')}",
+             f"Webhook receiver: {lab.event_url()}",
+             f"Audio tools: {ffmpeg_status()}"]
+    return "\n".join(lines)
+
+
+def describe(result: CallResult) -> str:
+    """The call in a few sentences: who answered, how it ended, what was recorded."""
+    story = result.timeline
+    lines = [f"Call to {result.to}: final status {result.final_status.get('status')!r}."]
+    if story is not None:
+        answered = story["answered"]
+        if answered is None:
+            lines.append("Nobody answered, so no NCCO ran and nothing was recorded.")
+        else:
+            lines.append(f"Answered {answered:.1f} s after the call was placed; ended "
+                         f"{story['ended'] - answered:.1f} s after the answer "
+                         f"({story['end_reason']}).")
+        for rec, path in zip(story["recordings"], result.files, strict=False):
+            start, end = rec["start"] - (answered or 0), rec["end"] - (answered or 0)
+            params = rec["params"]
+            fmt = rules.record_format(params)
+            layout = f"{rules.channel_count(params)} channel(s)"
+            lines.append(f"Recording of action {rec['action_index']}: {start:.1f}-{end:.1f} s "
+                         f"after the answer ({end - start:.1f} s, {fmt}, {layout}, "
+                         f"{os.path.getsize(path):,} bytes); it ended because of "
+                         f"{rec['ended_by']}.")
+    else:
+        for event, path in zip(result.record_events, result.files, strict=False):
+            lines.append(f"Recording {_short(event['recording_uuid'])}: {event['size']:,} "
+                         f"bytes, saved as {Path(path).name}.")
+    if not result.files:
+        lines.append("No recording was made.")
+    return "\n".join(lines)
+
+
+def _event_details(event: dict) -> str:
+    kind = event_kind(event)
+    if kind == "record":
+        return f"size={event.get('size')} recording={_short(event.get('recording_uuid'))}"
+    if "dtmf" in event:
+        dtmf = event["dtmf"]
+        if isinstance(dtmf, dict):
+            return f"digits={dtmf.get('digits')!r} timed_out={dtmf.get('timed_out')}"
+    if kind == "completed":
+        return f"duration={event.get('duration')} s"
+    if "transcription_url" in event:
+        return f"recording={_short(event.get('recording_uuid'))}"
+    return f"to={event.get('to', '')}" if event.get("to") else ""
+
+
+def events_table(result: CallResult) -> str:
+    """The webhooks the receiver got for this call, in order, times from the answer."""
+    story = result.timeline
+    rows = [("t (s)", "event", "sent to", "details")]
+    if story is not None:
+        answered = story["answered"] or 0.0
+        for item in story["events"]:
+            payload = item["payload"]
+            url = item["url"] or "(nowhere: no eventUrl)"
+            path = "/" + url.split("/", 3)[3] if url.count("/") >= 3 else url
+            rows.append((f"{item['t'] - answered:7.2f}", event_kind(payload) if
+                         item["kind"] != "notify" else "notify",
+                         f"{item['method']} {path}", _event_details(payload)))
+    else:
+        for event in result.events:
+            rows.append(("", event_kind(event), event.get("_received", {}).get("path", ""),
+                         _event_details(event)))
+    widths = [max(len(str(row[i])) for row in rows) for i in range(4)]
+    return "\n".join("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths,
+                                                                             strict=True))
+                     .rstrip() for row in rows)
+
+
+def key_presses(result: CallResult) -> str:
+    """Each key the caller pressed, when, and what it did to the NCCO."""
+    story = result.timeline
+    answered = story["answered"] or 0.0
+    lines = [f"{e['t'] - answered:5.2f} s  key {e['digit']}: {e['effect']}" for e in story["log"]
+             if e["what"] == "press"]
+    return "\n".join(lines) or "No key was pressed."
+
+
+class Player:
+    """An audio player for a recording in the notebook (the file stays on disk)."""
+
+    def __init__(self, path: str | Path, label: str | None = None):
+        self.path, self.label = Path(path), label
+
+    def _repr_html_(self) -> str:
+        try:
+            src = os.path.relpath(self.path, Path.cwd())
+        except ValueError:
+            src = str(self.path)
+        label = html.escape(self.label or self.path.name)
+        return (f'<figure style="margin:0"><figcaption>{label}</figcaption>'
+                f'<audio controls preload="none" src="{html.escape(src)}"></audio></figure>')
+
+    def __repr__(self) -> str:
+        return f"<audio player: {self.label or self.path.name}>"
+
+
+def player(path: str | Path, label: str | None = None) -> Player:
+    """Show an audio player for a downloaded recording."""
+    return Player(path, label)
+
+
+def personas() -> str:
+    """The simulator's built-in phones: number, persona name and behaviour."""
+    from .simulator.callees import persona_table
+
+    return "\n".join(f"{row['number']}  {row['persona']:16} {row['behaviour']}"
+                     for row in persona_table())
