@@ -66,7 +66,7 @@ def check_records_until_key(lab: Lab, ncco: list[dict], key: str, *, callee: str
     ended = [w for w in windows if w[2] == f"endOnKey {key}"]
     if not ended:
         reasons = ", ".join(w[2] for w in windows)
-        return Verdict(False, f"the recording ended because of {reasons}, not the {key} key. "
+        return Verdict(False, f"the recording ended with \u201c{reasons}\u201d, not the {key} key. "
                               f"Set endOnKey to {key!r} on the record action.")
     return Verdict(True, f"the recording ran {ended[0][0]:.1f}-{ended[0][1]:.1f} s after the "
                          f"answer and stopped when {key} was pressed; the NCCO then went on.")

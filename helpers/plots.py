@@ -25,24 +25,24 @@ from . import recordings
 from .recordings import Recording
 
 DPI = 100
-WIDTH = 11.0  # inches: fills a JupyterLab cell at DPI
-ENVELOPE_POINTS = 2000  # min/max buckets per channel: bounded work for any length
-SPECTRO_NFFT = 256
-SPECTRO_COLUMNS = 1500
+WIDTH = 11.0  # inches: a JupyterLab cell's width at DPI
+ENVELOPE_POINTS = 2000  # min/max buckets per channel: the same cost for any length
+SPECTRO_NFFT, SPECTRO_COLUMNS = 256, 1500
 FONT = 9
-CHAR_PT = 0.56 * FONT  # average width of one character of bar text, in points
+CHAR_PT = 0.56 * FONT  # average width of a character, in points
 COLOURS = {
     "ncco": "#9ecae1", "background": "#deebf7", "speech": "#a1d99b", "tts": "#fdd0a2",
     "music": "#dadaeb", "beep": "#fd8d3c", "dtmf": "#bdbdbd", "leg": "#99d8c9",
     "ringing": "#f0f0f0", "call": "#f7f7f7", "muted": "#bdbdbd", "recording": "#fc9272",
     "shade": "#fee0d2", "key": "#6a51a3", "end": "#252525", "next": "#08519c",
 }
-WAVE_COLOURS = ["#31a354", "#e6550d", "#1c9099", "#756bb1", "#636363"]
-SOUND_NAMES = {"tts": "talk", "music": "stream", "beep": "beep", "speech": "speaks"}
+WAVE_COLOURS = ["#31a354", "#e6550d", "#1c9099", "#636363"]  # says, hears, others, mono
+SOUND_NAMES = {"tts": "talk", "music": "stream", "beep": "beep", "speech": ""}
+_BOX = {"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.85}
 
 
 class _LabFigure(Figure):
-    """A Figure that renders itself as PNG in Jupyter even when pyplot was never imported."""
+    """A Figure that shows as PNG in Jupyter even when pyplot was never imported."""
 
     def _repr_png_(self) -> bytes:
         buffer = io.BytesIO()
@@ -50,17 +50,17 @@ class _LabFigure(Figure):
         return buffer.getvalue()
 
 
-# --- the timeline as lanes of bars ------------------------------------------------------------
+# --- a timeline as lanes of bars ---------------------------------------------------------------
 @dataclass
 class _Bar:
     start: float
     end: float
-    text: str = ""
-    colour: str = COLOURS["ncco"]
+    text: str
+    colour: str
     hatch: str | None = None
-    align: str = "auto"  # "auto" fits the text in or after the bar; "right" ends it at `end`
-    overlay: bool = False  # drawn over the lane's bars (e.g. muted), not given its own row
-    short: str = ""  # a shorter label for when `text` does not fit
+    short: str = ""  # label for when `text` does not fit
+    right: bool = False  # text ends at the bar's end (the call's end reason)
+    overlay: bool = False  # drawn over the lane (muted), not in a row of its own
     row: int = 0
 
 
@@ -73,329 +73,243 @@ class _Lane:
 
 @dataclass
 class _Story:
-    """A timeline turned into what the plots draw, all times from the answer."""
+    """What the timeline plots draw, times in seconds from the answer."""
 
     lanes: list[_Lane]
     windows: list[tuple[float, float]]
     presses: list[dict]
-    beeps: list[float]
     start: float
     end: float
-    next_after_record: tuple[float, str] | None = None
+    next_after_record: tuple[float, str] | None
 
 
-def _t0(timeline: dict) -> float:
-    return timeline["answered"] if timeline.get("answered") is not None else 0.0
-
-
-def _call_end(timeline: dict) -> float:
-    return timeline.get("ended") if timeline.get("ended") is not None else timeline["now"]
-
-
-def _short(text: str, limit: int = 40) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _clock(timeline: dict):
+    """(t0, function turning a timeline time, None = the call's end, into seconds from t0)."""
+    t0 = timeline["answered"] if timeline.get("answered") is not None else 0.0
+    end = timeline["ended"] if timeline.get("ended") is not None else timeline["now"]
+    return t0, lambda t: (end if t is None else t) - t0
 
 
 def _describe(action: str, body: dict) -> str:
-    if action == "talk":
-        return f'talk "{_short(body.get("text", ""), 60)}"'
-    if action == "stream":
-        return "stream " + _short(str((body.get("streamUrl") or [""])[0]).split("/")[-1], 30)
-    if action == "connect":
-        endpoint = (body.get("endpoint") or [{}])[0]
-        return "connect " + str(endpoint.get("number") or endpoint.get("uri") or "")
-    if action == "record":
-        stops = [f"{k} {body[k]}" for k in ("endOnKey", "endOnSilence", "timeOut") if k in body]
-        return "record (waits for " + " / ".join(stops) + ")" if stops else "record"
-    if action == "input":
-        return "input (waits for " + ("keys)" if "dtmf" in body.get("type", []) else "speech)")
-    if action == "wait":
-        return f"wait {body.get('timeout', 10)} s"
-    if action == "conversation":
-        return f"conversation {body.get('name', '')}"
-    return action
+    stops = [f"{k} {body[k]}" for k in ("endOnKey", "endOnSilence", "timeOut") if k in body]
+    endpoint = (body.get("endpoint") or [{}])[0]
+    return {
+        "talk": f'talk "{" ".join(str(body.get("text", "")).split())}"',
+        "stream": "stream " + str((body.get("streamUrl") or [""])[0]).split("/")[-1][:30],
+        "connect": f"connect {endpoint.get('number') or endpoint.get('uri') or ''}",
+        "record": f"record (waits for {' / '.join(stops)})" if stops else "record",
+        "input": "input (waits for " + ("keys)" if "dtmf" in body.get("type", []) else "speech)"),
+        "wait": f"wait {body.get('timeout', 10)} s",
+        "conversation": f"conversation {body.get('name', '')}",
+    }.get(action, action)
 
 
-def _actions(timeline: dict, t0: float, end: float) -> tuple[list[_Bar], list[_Bar]]:
-    """(bars the NCCO waits on, bars running in the background) from action/action_end pairs."""
+def _actions(timeline: dict, rel) -> tuple[list[_Bar], list[_Bar]]:
+    """(actions the NCCO waited on, actions that ran in the background), from the log."""
     log, waited, background = timeline["log"], [], []
     for i, entry in enumerate(log):
-        if entry["what"] != "action":
+        action, body, index = entry.get("action"), entry.get("body") or {}, entry.get("index")
+        if entry["what"] != "action" or action == "notify":
             continue
-        index, action, body = entry["index"], entry["action"], entry.get("body") or {}
-        stop = None
-        for later in log[i + 1:]:
-            if later["what"] == "action" and later["index"] == index:
-                break
-            if later["what"] == "action_end" and later["index"] == index:
-                stop = later["t"]
-                break
+        done = next((e for e in log[i + 1:] if e.get("index") == index
+                     and e["what"] in ("action", "action_end")), None)
+        stop = done["t"] if done and done["what"] == "action_end" else None
+        run = next((r for r in timeline["recordings"] if r["action_index"] == index
+                    and abs(r["start"] - entry["t"]) < 1e-6), {})
         label = _describe(action, body)
-        if stop is not None or action not in ("record", "talk", "stream"):
-            if action != "notify":
-                waited.append(_Bar(entry["t"] - t0, (stop or end + t0) - t0, label,
-                                   short=action))
-            continue
-        if action == "record":
-            runs = [r for r in timeline["recordings"]
-                    if r["action_index"] == index and abs(r["start"] - entry["t"]) < 1e-6]
-            until = runs[0]["end"] if runs and runs[0]["end"] is not None else end + t0
+        if action == "record" and stop is None and not run.get("blocking", True):
+            until = run["end"]
             holds = any(e["what"] == "holding" and e["t"] == entry["t"] for e in log)
             label = "record: last action, holds the call open" if holds else \
                 "record, not blocking: the NCCO moves on"
-        else:
+        elif action in ("talk", "stream") and body.get("bargeIn"):
             kind = "tts" if action == "talk" else "music"
-            sounds = [s for s in timeline["sounds"] if s["source"] == 1 and s["kind"] == kind
-                      and abs(s["start"] - entry["t"]) < 1e-6]
-            until = sounds[0]["end"] if sounds and sounds[0]["end"] is not None else end + t0
+            until = next((s["end"] for s in timeline["sounds"] if s["source"] == 1
+                          and s["kind"] == kind and abs(s["start"] - entry["t"]) < 1e-6), None)
             label += " (bargeIn: the NCCO moves on)"
-        background.append(_Bar(entry["t"] - t0, until - t0, label, COLOURS["background"], "//",
+        else:
+            waited.append(_Bar(rel(entry["t"]), rel(stop), label, COLOURS["ncco"], short=action))
+            continue
+        background.append(_Bar(rel(entry["t"]), rel(until), label, COLOURS["background"], "//",
                                short=action))
     return waited, background
 
 
-def _sound_bars(timeline: dict, source: int, t0: float, end: float, colour: str) -> list[_Bar]:
-    bars = []
-    for sound in timeline["sounds"]:
-        if sound["source"] != source or (source == 0 and sound["kind"] == "dtmf"):
-            continue
-        stop = (sound["end"] if sound["end"] is not None else end + t0) - t0
-        kind = sound["kind"]
-        text = sound["digit"] or "" if kind == "dtmf" else SOUND_NAMES.get(kind, kind)
-        bars.append(_Bar(sound["start"] - t0, stop, "" if kind == "speech" else text,
-                         COLOURS.get(kind, colour) if source == 1 else colour))
-    return bars
+def _sound_bars(timeline: dict, source: int, rel, colour: str) -> list[_Bar]:
+    return [_Bar(rel(s["start"]), rel(s["end"]), s["digit"] or "" if s["kind"] == "dtmf" else
+                 SOUND_NAMES.get(s["kind"], s["kind"]),
+                 COLOURS.get(s["kind"], colour) if source == 1 else colour)
+            for s in timeline["sounds"]
+            if s["source"] == source and not (source != 1 and s["kind"] == "dtmf")]
 
 
 def _story(timeline: dict) -> _Story:
-    """Lanes (top to bottom), recording windows, presses and marks of one call."""
-    t0, end = _t0(timeline), _call_end(timeline) - _t0(timeline)
-    log = timeline["log"]
-    ringing = next((e["t"] for e in log if e.get("status") == "ringing"), t0) - t0
-    answered = timeline.get("answered") is not None
-    call = _Lane("Call", [_Bar(ringing, 0.0 if answered else end, "ringing",
-                               COLOURS["ringing"])])
+    """The lanes, top to bottom: call, NCCO, caller, keys, what they hear, legs, recording."""
+    t0, rel = _clock(timeline)
+    log, end = timeline["log"], rel(None)
+    ring = rel(next((e["t"] for e in log if e.get("status") == "ringing"), t0))
     reason = timeline.get("end_reason") or "still in progress"
-    if answered:
-        call.bars.append(_Bar(0.0, end, f"call ends: {reason}", COLOURS["call"], align="right"))
-    else:
-        call.bars[0].text = f"ringing, not answered: {reason}"
-    waited, background = _actions(timeline, t0, end)
+    call = _Lane("Call", [_Bar(ring, 0.0, "ringing", COLOURS["ringing"]),
+                          _Bar(0.0, end, f"call ends: {reason}", COLOURS["call"], right=True)])
+    if timeline.get("answered") is None:
+        call.bars = [_Bar(ring, end, f"not answered: {reason}", COLOURS["ringing"], right=True)]
+    waited, background = _actions(timeline, rel)
     lanes = [call, _Lane("NCCO actions", waited)]
-    if background:
-        lanes.append(_Lane("NCCO, in background", background))
-    caller = _Lane("Caller speaks", _sound_bars(timeline, 0, t0, end, COLOURS["speech"]))
-    for start, stop in timeline.get("mutes", []):
-        caller.bars.append(_Bar(start - t0, (stop if stop is not None else end + t0) - t0,
-                                "muted", COLOURS["muted"], "xx", overlay=True))
-    lanes.append(caller)
-    presses = [dict(e, t=e["t"] - t0) for e in log if e["what"] == "press"]
-    if presses:
-        lanes.append(_Lane("Keys pressed"))
-    lanes.append(_Lane("Caller hears", _sound_bars(timeline, 1, t0, end, COLOURS["tts"])))
+    lanes += [_Lane("NCCO, in background", background)] if background else []
+    caller = _Lane("Caller speaks", _sound_bars(timeline, 0, rel, COLOURS["speech"]))
+    caller.bars += [_Bar(rel(a), rel(b), "muted", COLOURS["muted"], "xx", overlay=True)
+                    for a, b in timeline.get("mutes", [])]
+    presses = [dict(e, t=rel(e["t"])) for e in log if e["what"] == "press"]
+    lanes += [caller] + ([_Lane("Keys pressed")] if presses else [])
+    lanes.append(_Lane("Caller hears", _sound_bars(timeline, 1, rel, COLOURS["tts"])))
     for n, leg in enumerate(timeline.get("legs", []), start=1):
-        began = next((e["t"] for e in log if e.get("leg") == leg["uuid"]), t0) - t0
-        stop = (leg["ended"] if leg["ended"] is not None else end + t0) - t0
-        answer = leg["answered"] - t0 if leg["answered"] is not None else stop
+        began = rel(next((e["t"] for e in log if e.get("leg") == leg["uuid"]), t0))
+        answer = rel(leg["answered"] if leg["answered"] is not None else leg["ended"])
         bars = [_Bar(began, answer, "ringing" if leg["answered"] else "ringing, no answer",
                      COLOURS["ringing"])]
-        bars += _sound_bars(timeline, leg["source"], t0, end, COLOURS["leg"])
-        lanes.append(_Lane(f"Connected party {n}\n{leg['number']}", bars))
-    windows, record_lane = [], _Lane("Recording")
-    many = len(timeline["recordings"]) > 1
+        lanes.append(_Lane(f"Connected party {n}\n{leg['number']}",
+                           bars + _sound_bars(timeline, leg["source"], rel, COLOURS["leg"])))
+    recording, many = _Lane("Recording"), len(timeline["recordings"]) > 1
     for n, rec in enumerate(timeline["recordings"], start=1):
-        stop = (rec["end"] if rec["end"] is not None else end + t0) - t0
-        windows.append((rec["start"] - t0, stop))
         why = rec["ended_by"] or "still recording"
         why = f"until {why}" if why.startswith("the ") else f"ended by {why}"
-        record_lane.bars.append(_Bar(rec["start"] - t0, stop,
-                                     f"recorded{f' ({n})' if many else ''}: {why}",
-                                     COLOURS["recording"], short="recorded"))
-    lanes.append(record_lane)
-    for lane in lanes:
-        _assign_rows(lane)
-    beeps = [s["start"] - t0 for s in timeline["sounds"] if s["kind"] == "beep"]
-    return _Story(lanes, windows, presses, beeps, min(ringing, 0.0), end,
-                  _next_after_record(log, t0))
+        recording.bars.append(_Bar(rel(rec["start"]), rel(rec["end"]),
+                                   f"recorded{f' ({n})' if many else ''}: {why}",
+                                   COLOURS["recording"], short="recorded"))
+    lanes.append(recording)
+    for lane in lanes:  # overlapping bars of a lane get rows of their own
+        ends: list[float] = []
+        for bar in sorted((b for b in lane.bars if not b.overlay), key=lambda b: b.start):
+            bar.row = next((r for r, e in enumerate(ends) if e <= bar.start + 1e-9), len(ends))
+            ends[bar.row:bar.row + 1] = [bar.end]
+        lane.rows = max(1, len(ends))
+    record = next((e for e in log if e.get("action") == "record" and e["what"] == "action"), None)
+    after = record and next((e for e in log if e["what"] == "action" and e["t"] >= record["t"]
+                             and e["index"] == record["index"] + 1), None)
+    return _Story(lanes, [(b.start, b.end) for b in recording.bars], presses, min(ring, 0.0),
+                  end, (rel(after["t"]), after["action"]) if after else None)
 
 
-def _assign_rows(lane: _Lane) -> None:
-    """Give overlapping bars of a lane their own rows, so none hides another."""
-    ends: list[float] = []
-    for bar in sorted((b for b in lane.bars if not b.overlay), key=lambda b: b.start):
-        row = next((r for r, stop in enumerate(ends) if stop <= bar.start + 1e-9), len(ends))
-        if row == len(ends):
-            ends.append(bar.end)
-        ends[row], bar.row = bar.end, row
-    lane.rows = max(1, len(ends))
-
-
-def _next_after_record(log: list[dict], t0: float) -> tuple[float, str] | None:
-    record = next((e for e in log if e["what"] == "action" and e["action"] == "record"), None)
-    if record is None:
-        return None
-    after = next((e for e in log if e["what"] == "action" and e["t"] >= record["t"]
-                  and e["index"] == record["index"] + 1), None)
-    return (after["t"] - t0, after["action"]) if after else None
-
-
-# --- drawing ----------------------------------------------------------------------------------
-def _pt_per_second(ax: Axes, story: _Story, span: float, own: bool) -> float:
-    """Points per second on the x axis, knowing constrained layout leaves room for lane names."""
-    names = max(_width(line, FONT + 1) for lane in story.lanes for line in lane.name.split("\n"))
-    width = ax.figure.get_figwidth() * 72 - names - 30 if own else \
-        ax.get_position().width * ax.figure.get_figwidth() * 72 * 0.85
-    return width / max(span, 1e-6)
-
-
-_HATCHED = {"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.85}
-
-
+# --- drawing a story -----------------------------------------------------------------------------
 @lru_cache(maxsize=4096)
 def _width(text: str, size: float = FONT) -> float:
-    """Width of one line of text in points."""
-    return text_to_path.get_text_width_height_descent(text, FontProperties(size=size),
-                                                      ismath=False)[0]
+    """Width of one line of text, in points."""
+    return text_to_path.get_text_width_height_descent(text, FontProperties(size=size), False)[0]
 
 
-def _label(text: str, short: str, seconds: float, pt_per_s: float,
-           truncate: bool = True) -> tuple[str, float]:
-    """(text, font size) that fits `seconds` of width: whole, smaller, cut short, or `short`."""
-    width = seconds * pt_per_s - CHAR_PT
+def _label(text: str, short: str, seconds: float, pps: float, cut: bool = True):
+    """(text, size) that fits `seconds`: whole, smaller, cut short with …, or `short`."""
+    room = seconds * pps - CHAR_PT
     for candidate, size in ((text, FONT), (text, FONT - 1.5), (short, FONT), (short, FONT - 1.5)):
-        if candidate and _width(candidate, size) <= width:
-            if candidate is short and truncate and int(width / CHAR_PT) > 12:
-                break  # a longer piece of the full text says more than the short name
+        if candidate and _width(candidate, size) <= room and \
+                not (candidate is short and cut and room > 12 * CHAR_PT):
             return candidate, size
-    chars = int(width / CHAR_PT)
-    while chars >= 12 and _width(text[: chars - 1] + "…") > width:
-        chars -= 1
-    return (text[: chars - 1] + "…", FONT) if truncate and chars >= 12 else ("", FONT)
+    n = int(room / CHAR_PT)
+    while cut and n >= 12 and _width(text[: n - 1] + "…") > room:
+        n -= 1
+    return (text[: n - 1] + "…", FONT) if cut and n >= 12 else ("", FONT)
 
 
-def _draw_lane_text(ax: Axes, lane: _Lane, y: float, xlim: tuple[float, float],
-                    pt_per_s: float) -> None:
-    (xmin, xmax), bars = xlim, sorted(lane.bars, key=lambda b: b.start)
-    for bar in (b for b in bars if b.text):
-        y_bar, pad = y + bar.row, 0.4 * CHAR_PT / pt_per_s
-        style = {"va": "center", "bbox": _HATCHED if bar.hatch or bar.align == "right" else None,
-                 "zorder": 6}
-        inside = _label(bar.text, bar.short, bar.end - bar.start, pt_per_s, truncate=False)
-        later = [b.start for b in bars if b.row == bar.row and b.start > bar.start + 1e-9
-                 and not b.overlay]
-        after = (bar.end if bar.align == "right" else bar.start,
-                 min(later, default=xmax) if bar.align != "right" else xmax)
-        if inside[0] == bar.text:
-            text, size = inside
-            x, ha = (bar.end - pad, "right") if bar.align == "right" else \
-                ((bar.start + bar.end) / 2, "center")
-        elif _label(bar.text, "", after[1] - after[0], pt_per_s, False)[0]:
-            x, ha, text, size = after[0] + pad, "left", bar.text, FONT
-            style["bbox"] = _HATCHED  # it runs past its bar: keep it readable over lines
-        elif bar.align == "right":
-            x, ha = bar.end - pad, "right"
-            text, size = _label(bar.text, "", bar.end - xmin, pt_per_s)
+def _draw_bar_texts(ax: Axes, lane: _Lane, y: float, xlim: tuple[float, float], pps: float):
+    """Each label inside its bar; else running on into free space; else shortened."""
+    pad = 0.4 * CHAR_PT / pps
+    for bar in (b for b in lane.bars if b.text):
+        later = [b.start for b in lane.bars if b.row == bar.row and not b.overlay
+                 and b.start > bar.start + 1e-9]
+        room = xlim[1] - bar.end if bar.right else min(later, default=xlim[1]) - bar.start
+        box = _BOX if bar.hatch or bar.right else None
+        text, size = _label(bar.text, "", bar.end - bar.start, pps, cut=False)
+        if text:
+            x, ha = (bar.end - pad, "right") if bar.right else ((bar.start + bar.end) / 2, "center")
+        elif _width(bar.text) + 2 * CHAR_PT <= room * pps:
+            x, ha, text, size = (bar.end if bar.right else bar.start) + pad, "left", bar.text, FONT
         else:
-            x, ha = bar.start + pad, "left"
-            text, size = _label(bar.text, bar.short, bar.end - bar.start, pt_per_s)
+            text, size = _label(bar.text, bar.short, bar.end - (xlim[0] if bar.right
+                                                                 else bar.start), pps)
+            x, ha = (bar.end - pad, "right") if bar.right else (bar.start + pad, "left")
             if text == bar.short:
                 x, ha = (bar.start + bar.end) / 2, "center"
         if text:
-            ax.text(x, y_bar, text, ha=ha, fontsize=size, **style)
+            ax.text(x, y + bar.row, text, ha=ha, va="center", fontsize=size, bbox=box, zorder=6)
 
 
-def _group_presses(presses: list[dict]) -> list[list[dict]]:
-    groups: list[list[dict]] = []
+def _runs(presses: list[dict]) -> list[list[dict]]:
+    """Presses by the same party less than 0.6 s apart, typed as one entry (e.g. 1234#)."""
+    runs: list[list[dict]] = []
     for press in presses:
-        if groups and press["t"] - groups[-1][-1]["t"] < 0.6 and \
-                press["source"] == groups[-1][-1]["source"]:
-            groups[-1].append(press)
+        last = runs[-1][-1] if runs else None
+        if last and press["t"] - last["t"] < 0.6 and press["source"] == last["source"]:
+            runs[-1].append(press)
         else:
-            groups.append([press])
-    return groups
+            runs.append([press])
+    return runs
 
 
-def _effect(group: list[dict]) -> str:
-    effects = []
-    for press in group:
-        for part in str(press.get("effect", "")).split("; "):
-            part = part if len(part) <= 32 else re.sub(r"\s*\([^)]*\)", "", part)
-            if part and part not in effects:
-                effects.append(part)
-    return "; ".join(effects)
+def _effect(run: list[dict]) -> str:
+    parts = [p if len(p) <= 32 else re.sub(r"\s*\([^)]*\)", "", p)
+             for press in run for p in str(press.get("effect", "")).split("; ")]
+    return "; ".join(dict.fromkeys(p for p in parts if p))
 
 
-def _key_note(effect: str, seconds: float, pt_per_s: float) -> str:
-    """The effect text in up to two lines that fit `seconds` of width; "" when nothing fits."""
-    chars = int(seconds * pt_per_s / CHAR_PT) - 1
-    if chars < 12:
-        return ""
-    return "\n".join(textwrap.wrap(effect, chars, max_lines=2, placeholder=" …"))
-
-
-def _draw_presses(ax: Axes, story: _Story, y: float | None, xlim: tuple[float, float],
-                  pt_per_s: float) -> None:
-    for press in story.presses:
-        ax.axvline(press["t"], color=COLOURS["key"], lw=0.9, ls=":", zorder=1)
-    if y is None:
-        return
-    groups = _group_presses(story.presses)
-    middles = [(g[0]["t"] + g[-1]["t"]) / 2 for g in groups]
-    half = [(_width(_badge(g), FONT + 1) / 2 + 8) / pt_per_s for g in groups]
-    for i, group in enumerate(groups):
-        ax.text(middles[i], y, _badge(group), ha="center", va="center", fontsize=FONT + 1,
-                weight="bold", color="white", zorder=4,
+def _draw_presses(ax: Axes, story: _Story, y: float, xlim: tuple[float, float], pps: float):
+    """A badge with the digits of each run of presses, and what the presses did beside it."""
+    runs = _runs(story.presses)
+    badges = [("" if r[0]["source"] == 0 else f"party {r[0]['source'] - 1}: ") +
+              " ".join(p["digit"] for p in r) for r in runs]
+    mids = [(r[0]["t"] + r[-1]["t"]) / 2 for r in runs]
+    half = [(_width(b, FONT + 1) / 2 + 8) / pps for b in badges]
+    for i, (badge, mid) in enumerate(zip(badges, mids, strict=True)):
+        ax.text(mid, y, badge, ha="center", va="center", fontsize=FONT + 1, weight="bold",
+                color="white", zorder=7,
                 bbox={"boxstyle": "round,pad=0.25", "lw": 0, "fc": COLOURS["key"]})
-        right = middles[i] + half[i]
-        right_room = (middles[i + 1] - half[i + 1] if i + 1 < len(groups) else xlim[1]) - right
-        left = middles[i] - half[i]
-        left_room = left - (middles[i - 1] + half[i - 1] if i else xlim[0])
-        effect = _effect(group)
-        note = _key_note(effect, right_room, pt_per_s)
-        if "\n" not in note and "…" not in note and note or right_room >= left_room:
-            ax.text(right, y, note, ha="left", va="center", fontsize=FONT,
-                    color=COLOURS["key"])
-        else:
-            ax.text(left, y, _key_note(effect, left_room, pt_per_s), ha="right", va="center",
-                    fontsize=FONT, color=COLOURS["key"])
-
-
-def _badge(group: list[dict]) -> str:
-    who = "" if group[0]["source"] == 0 else f"party {group[0]['source'] - 1}: "
-    return who + " ".join(p["digit"] for p in group)
+        right = (mids[i + 1] - half[i + 1] if i + 1 < len(runs) else xlim[1]) - mid - half[i]
+        left = mid - half[i] - (mids[i - 1] + half[i - 1] if i else xlim[0])
+        effect = _effect(runs[i])
+        on_right = _width(effect) + CHAR_PT <= right * pps or right >= left
+        chars = int((right if on_right else left) * pps / CHAR_PT) - 1
+        note = "\n".join(textwrap.wrap(effect, chars, max_lines=2, placeholder=" …")) \
+            if chars >= 12 else ""
+        ax.text(mid + half[i] if on_right else mid - half[i], y, note, va="center",
+                ha="left" if on_right else "right", fontsize=FONT, color=COLOURS["key"])
 
 
 def _draw_story(ax: Axes, story: _Story, xlim: tuple[float, float], own: bool) -> None:
-    """Lanes as rows of bars, recording windows shaded, presses and the call's end marked."""
-    pt_per_s = _pt_per_second(ax, story, xlim[1] - xlim[0], own)
+    """Lanes of bars, recording windows shaded, key presses and the call's end marked."""
+    names = max(_width(line, FONT + 1) for lane in story.lanes for line in lane.name.split("\n"))
+    width = ax.figure.get_figwidth() * 72 - names - 30 if own else \
+        ax.get_position().width * ax.figure.get_figwidth() * 72 * 0.85
+    pps = width / max(xlim[1] - xlim[0], 1e-6)  # points per second on the x axis
     ax.set_xlim(*xlim)
     y, centres = 0, []
     for lane in story.lanes:
         for bar in lane.bars:
-            height = 0.8 if bar.overlay else 0.62
-            ax.barh(y + bar.row, bar.end - bar.start, left=bar.start, height=height,
-                    color=bar.colour, hatch=bar.hatch, edgecolor="#636363", lw=0.6,
-                    alpha=0.55 if bar.overlay else 1.0, zorder=3 if bar.overlay else 2)
-        _draw_lane_text(ax, lane, y, xlim, pt_per_s)
-        if not lane.bars and lane.name != "Keys pressed":
-            ax.text(sum(xlim) / 2, y, "(silent)", ha="center", va="center", fontsize=FONT,
-                    color="#737373", style="italic")
+            ax.barh(y + bar.row, bar.end - bar.start, left=bar.start, color=bar.colour,
+                    height=0.8 if bar.overlay else 0.62, hatch=bar.hatch, edgecolor="#636363",
+                    lw=0.6, alpha=0.55 if bar.overlay else 1.0, zorder=3 if bar.overlay else 2)
+        _draw_bar_texts(ax, lane, y, xlim, pps)
         if lane.name == "Keys pressed":
-            _draw_presses(ax, story, y, xlim, pt_per_s)
+            _draw_presses(ax, story, y, xlim, pps)
+        elif not lane.bars:
+            empty = {"NCCO actions": "(no action ran)", "Recording": "(nothing recorded)"}
+            ax.text(sum(xlim) / 2, y, empty.get(lane.name, "(silent)"), ha="center",
+                    va="center", fontsize=FONT, color="#737373", style="italic")
         centres.append(y + (lane.rows - 1) / 2)
         y += lane.rows
         ax.axhline(y - 0.5, color="#d9d9d9", lw=0.6, zorder=1)
-    if not any(lane.name == "Keys pressed" for lane in story.lanes):
-        _draw_presses(ax, story, None, xlim, pt_per_s)
+    for press in story.presses:
+        ax.axvline(press["t"], color=COLOURS["key"], lw=0.9, ls=":", zorder=1)
     for start, stop in story.windows:
         ax.axvspan(start, stop, color=COLOURS["shade"], zorder=0, lw=0)
     ax.axvline(story.end, color=COLOURS["end"], lw=1.2, zorder=4)
     ax.set_ylim(y - 0.5, -0.5)
     ax.set_yticks(centres, [lane.name for lane in story.lanes], fontsize=FONT + 1)
     ax.tick_params(axis="y", length=0)
-    ax.grid(axis="x", color="#e0e0e0", lw=0.6, zorder=0)
+    ax.grid(axis="x", color="#e0e0e0", lw=0.6)
     ax.set_axisbelow(True)
+    _bare(ax)
+
+
+def _bare(ax: Axes) -> None:
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
 
@@ -410,16 +324,22 @@ def _rows(story: _Story) -> int:
     return sum(lane.rows for lane in story.lanes)
 
 
+def _x_label(*timelines: dict) -> str:
+    answered = [t.get("answered") is not None for t in timelines]
+    return "seconds from answer" if all(answered) else \
+        "seconds from the call's start (never answered)" if not any(answered) else \
+        "seconds from answer (from the start, for a call never answered)"
+
+
 def plot_timeline(timeline: dict, *, title: str | None = None, ax: Axes | None = None) -> Figure:
     """A call as lanes in time: NCCO actions, who speaks and hears, keys, what was recorded."""
-    story = _story(timeline)
-    own = ax is None
+    story, own = _story(timeline), ax is None
     if own:
         fig = _LabFigure(figsize=(WIDTH, 0.42 * _rows(story) + 1.4), layout="constrained")
         ax = fig.subplots()
     _draw_story(ax, story, _span([story]), own)
     ax.set_title(title or "Call timeline: what was recorded and when", fontsize=12)
-    ax.set_xlabel("seconds from answer")
+    ax.set_xlabel(_x_label(timeline))
     return ax.figure
 
 
@@ -429,25 +349,27 @@ def compare_timelines(timelines: dict[str, dict], *, title: str | None = None) -
     heights = [_rows(s) + 1.5 for s in stories]
     fig = _LabFigure(figsize=(WIDTH, 0.42 * sum(heights) + 1.0), layout="constrained")
     axes = fig.subplots(len(stories), 1, sharex=True, height_ratios=heights, squeeze=False)[:, 0]
-    xlim = _span(stories)
     for ax, name, story in zip(axes, timelines, stories, strict=True):
-        _draw_story(ax, story, xlim, True)
-        nxt = story.next_after_record
-        if nxt is None:
-            note = "no action after the record"
-        else:
-            ax.axvline(nxt[0], color=COLOURS["next"], lw=2.2, zorder=5)
-            note = f"the next action ({nxt[1]}) starts {nxt[0]:.1f} s after answer (blue line)"
+        _draw_story(ax, story, _span(stories), True)
+        note = "no action after the record"
+        if story.next_after_record:
+            at, action = story.next_after_record
+            ax.axvline(at, color=COLOURS["next"], lw=2.2, zorder=5)
+            note = f"the next action ({action}) starts {at:.1f} s after answer (blue line)"
         ax.set_title(f"{name}: {note}", loc="left", fontsize=11)
-    axes[-1].set_xlabel("seconds from answer")
+    axes[-1].set_xlabel(_x_label(*timelines.values()))
     fig.suptitle(title or "Call timelines compared: when does the action after the record "
                  "start?", fontsize=12)
     return fig
 
 
-# --- audio -----------------------------------------------------------------------------------
+# --- audio ---------------------------------------------------------------------------------------
 def _recording(source: str | Path | Recording) -> Recording:
     return source if isinstance(source, Recording) else recordings.load(source)
+
+
+def _length(seconds: float) -> str:
+    return f"{seconds:.1f} s" + (f" ({seconds / 60:.0f} min)" if seconds >= 120 else "")
 
 
 def default_channel_names(channels: int) -> list[str]:
@@ -455,99 +377,68 @@ def default_channel_names(channels: int) -> list[str]:
     if channels == 1:
         return ["mix of every party"]
     names = ["channel 1: what the caller says", "channel 2: what the caller hears"]
-    names += [f"channel {n}: connected party {n - 2}" for n in range(3, channels + 1)]
-    return names[:channels]
+    return (names + [f"channel {n}: connected party {n - 2}"
+                     for n in range(3, channels + 1)])[:channels]
 
 
 def _window_of(timeline: dict, rec: Recording) -> dict | None:
-    """The timeline's recording this file holds: by recording_uuid in its name, else length."""
-    runs = [r for r in timeline.get("recordings", []) if r["end"] is not None]
-    stem = rec.path.stem if rec.path is not None else ""
-    named = [r for r in runs if r["recording_uuid"] == stem]
-    if named:
-        return named[0]
-    return min(runs, key=lambda r: abs(r["end"] - r["start"] - rec.duration), default=None)
+    """The timeline's recording in this file: by recording_uuid (its name), else by length."""
+    runs = [r for r in timeline["recordings"] if r["end"] is not None]
+    named = [r for r in runs if rec.path is not None and r["recording_uuid"] == rec.path.stem]
+    return (named or sorted(runs, key=lambda r: abs(r["end"] - r["start"] - rec.duration))
+            or [None])[0]
 
 
 def _draw_envelope(ax: Axes, samples: np.ndarray, rate: int, offset: float, colour: str,
                    lift: float = 0.0) -> None:
-    """The channel's min/max per bucket: the same picture as every sample, at bounded cost."""
+    """Min/max per bucket (recordings.envelope): every sample's picture at a bounded cost."""
     times, mins, maxs = recordings.envelope(samples, rate, ENVELOPE_POINTS)
-    ax.fill_between(times + offset, mins + lift, maxs + lift, color=colour, lw=0.4,
-                    edgecolor=colour)
+    ax.fill_between(times + offset, mins + lift, maxs + lift, color=colour, lw=0.4)
     if times.size and max(-mins.min(), maxs.max()) < 1e-3:
         ax.text(offset + times[-1] / 2, lift + 0.35, "silent: nothing on this channel",
                 ha="center", va="bottom", fontsize=FONT, color="#525252")
-
-
-def _marks(timeline: dict, window: dict | None) -> tuple[list[tuple[float, str]], list[float]]:
-    """(key presses as (time, digit), beep times) from the answer, inside the recording."""
-    t0 = _t0(timeline)
-    a, b = (window["start"], window["end"]) if window else (-math.inf, math.inf)
-    keys = [(e["t"] - t0, e["digit"]) for e in timeline["log"]
-            if e["what"] == "press" and a <= e["t"] <= b]
-    beeps = [s["start"] - t0 for s in timeline["sounds"] if s["kind"] == "beep"
-             and a <= s["start"] <= b]
-    return keys, beeps
-
-
-def _length(seconds: float) -> str:
-    return f"{seconds:.1f} s" + (f" ({seconds / 60:.0f} min)" if seconds >= 120 else "")
-
-
-def _key_labels(keys: list[tuple[float, str]], pt_per_s: float) -> list[tuple[float, str]]:
-    """One label per key, or one per run of keys too close to label apart ("keys 1234#")."""
-    runs: list[list[tuple[float, str]]] = []
-    for t, digit in keys:
-        if runs and (t - runs[-1][-1][0]) * pt_per_s < _width(" key 0 ") + 4:
-            runs[-1].append((t, digit))
-        else:
-            runs.append([(t, digit)])
-    return [(run[0][0], f" key {run[0][1]}" if len(run) == 1 else
-             " keys " + "".join(d for _, d in run)) for run in runs]
 
 
 def plot_waveform(path_or_recording: str | Path | Recording, *, timeline: dict | None = None,
                   title: str | None = None, channel_names: list[str] | None = None) -> Figure:
     """One panel per channel; with `timeline`, 0 = the call's answer and keys/beep are marked."""
     rec = _recording(path_or_recording)
-    names = channel_names or default_channel_names(rec.channels)
+    names = list(channel_names or default_channel_names(rec.channels))
+    names += [f"channel {i + 1}" for i in range(len(names), rec.channels)]
     window = _window_of(timeline, rec) if timeline else None
-    offset = window["start"] - _t0(timeline) if window else 0.0
+    offset, start, end, marks, lines = 0.0, 0.0, rec.duration, [], []
+    if window:
+        _, rel = _clock(timeline)
+        offset = rel(window["start"])
+        start, end = min(0.0, offset), max(rel(None), offset + rec.duration)
+        inside = [e for e in timeline["log"] if e["what"] == "press"
+                  and window["start"] <= e["t"] <= window["end"]]
+        lines = [rel(e["t"]) for e in inside]
+        marks = [(rel(r[0]["t"]), " key " + r[0]["digit"] if len(r) == 1 else
+                  " keys " + "".join(p["digit"] for p in r), COLOURS["key"]) for r in _runs(inside)]
+        marks += [(rel(s["start"]), " beep", "#a63603") for s in timeline["sounds"]
+                  if s["kind"] == "beep" and window["start"] <= s["start"] <= window["end"]]
     fig = _LabFigure(figsize=(WIDTH, 1.5 * rec.channels + 1.2), layout="constrained")
     axes = fig.subplots(rec.channels, 1, sharex=True, sharey=True, squeeze=False)[:, 0]
-    start, end = offset, offset + rec.duration
-    if timeline:
-        start, end = min(0.0, start), max(_call_end(timeline) - _t0(timeline), end)
-    keys, beeps = _marks(timeline, window) if timeline else ([], [])
-    key_labels = _key_labels(keys, (WIDTH * 72 - 170) / max(end - start, 1e-6))
     for i, ax in enumerate(axes):
         colour = WAVE_COLOURS[min(i, 2) if rec.channels > 1 else -1]
         _draw_envelope(ax, rec.channel(i), rec.sample_rate, offset, colour)
-        name = names[i] if i < len(names) else f"channel {i + 1}"
-        ax.set_ylabel(name.replace(": ", ":\n", 1), rotation=0, ha="right", va="center",
+        ax.set_ylabel(names[i].replace(": ", ":\n", 1), rotation=0, ha="right", va="center",
                       fontsize=FONT + 1)
-        ax.set_ylim(-1.05, 1.05)
-        ax.set_yticks([])
-        ax.set_xlim(start - 0.01 * (end - start), end + 0.01 * (end - start))
-        for side in ("top", "right", "left"):
-            ax.spines[side].set_visible(False)
-        if timeline:
-            ax.axvspan(offset, offset + rec.duration, color=COLOURS["shade"], zorder=0, lw=0)
+        ax.set(ylim=(-1.05, 1.05), yticks=[], xlim=(start - 0.01 * (end - start),
+                                                     end + 0.01 * (end - start)))
+        _bare(ax)
         top = blended_transform_factory(ax.transData, ax.transAxes)
-        for t, _digit in keys:
-            ax.axvline(t, color=COLOURS["key"], lw=0.9, ls=":")
-        for t, text in key_labels:
-            ax.text(t, 0.98, text, transform=top, va="top", ha="left", fontsize=FONT,
-                    color=COLOURS["key"])
-        for t in beeps:
-            ax.text(t, 0.98, " beep", transform=top, va="top", ha="left", fontsize=FONT,
-                    color="#a63603")
-    if timeline:
-        label = blended_transform_factory(axes[0].transData, axes[0].transAxes)
-        axes[0].text(offset, 1.02, "recorded", transform=label, ha="left", va="bottom",
-                     fontsize=FONT, color="#a50f15")
-    axes[-1].set_xlabel("seconds from answer" if timeline else
+        if window:
+            ax.axvspan(offset, offset + rec.duration, color=COLOURS["shade"], zorder=0, lw=0)
+        for at in lines:
+            ax.axvline(at, color=COLOURS["key"], lw=0.9, ls=":")
+        for at, text, mark_colour in marks:
+            ax.text(at, 0.98, text, transform=top, va="top", fontsize=FONT, color=mark_colour)
+    if window:
+        axes[0].text(offset, 1.02, "recorded", va="bottom", fontsize=FONT, color="#a50f15",
+                     transform=blended_transform_factory(axes[0].transData, axes[0].transAxes))
+    axes[-1].set_xlabel("seconds from answer" if window else
                         "seconds from the start of the recording")
     kind = "mono" if rec.channels == 1 else f"{rec.channels} channels, split"
     fig.suptitle(title or f"What the recording holds: {_length(rec.duration)}, {kind}",
@@ -556,11 +447,10 @@ def plot_waveform(path_or_recording: str | Path | Recording, *, timeline: dict |
 
 
 def _spectrogram(x: np.ndarray, rate: int) -> tuple[np.ndarray, float]:
-    """(dB below the loudest, seconds per column): every frame is analysed, then averaged into
-    at most SPECTRO_COLUMNS columns, so hours of audio make a picture of bounded size."""
+    """(dB below the loudest, seconds per column): every frame analysed, then averaged into at
+    most SPECTRO_COLUMNS columns, so hours of audio make a picture of bounded size."""
     x = np.asarray(x, dtype=np.float32)
-    if x.size < SPECTRO_NFFT:
-        x = np.pad(x, (0, SPECTRO_NFFT - x.size))
+    x = np.pad(x, (0, max(0, SPECTRO_NFFT - x.size)))
     hop = max(SPECTRO_NFFT // 4, min(SPECTRO_NFFT, x.size // SPECTRO_COLUMNS))
     frames = np.lib.stride_tricks.sliding_window_view(x, SPECTRO_NFFT)[::hop]
     per_column = math.ceil(len(frames) / SPECTRO_COLUMNS)
@@ -584,16 +474,14 @@ def plot_spectrogram(path_or_recording: str | Path | Recording, *, channel: int 
     db, step = _spectrogram(rec.channel(channel), rec.sample_rate)
     fig = _LabFigure(figsize=(WIDTH, 4.2), layout="constrained")
     ax = fig.subplots()
-    top = rec.sample_rate / 2
-    image = ax.imshow(db, origin="lower", aspect="auto", cmap="magma",
-                      extent=(0, db.shape[1] * step, 0, top),
-                      vmin=-80, vmax=0, interpolation="nearest")
-    ax.set_ylim(0, min(4000, top))
-    ax.set_ylabel("pitch (Hz)")
-    ax.set_xlabel("seconds from the start of the recording")
+    image = ax.imshow(db, origin="lower", aspect="auto", cmap="magma", vmin=-80, vmax=0,
+                      extent=(0, db.shape[1] * step, 0, rec.sample_rate / 2),
+                      interpolation="nearest")
+    ax.set(ylim=(0, min(4000, rec.sample_rate / 2)), ylabel="pitch (Hz)",
+           xlabel="seconds from the start of the recording")
     fig.colorbar(image, ax=ax, pad=0.01).set_label("loudness (dB below the loudest)")
-    name = default_channel_names(rec.channels)[channel] if channel < max(rec.channels, 3) \
-        else f"channel {channel + 1}"
+    names = default_channel_names(rec.channels)
+    name = names[channel] if channel < len(names) else f"channel {channel + 1}"
     ax.set_title(title or f"Spectrogram ({name}): which pitches sound when\n"
                  "a beep is one bright line at 1000 Hz; a key press (DTMF) is two lines "
                  "at once", fontsize=11)
@@ -603,15 +491,15 @@ def plot_spectrogram(path_or_recording: str | Path | Recording, *, channel: int 
 def plot_before_after(before: str | Path | Recording, after: str | Path | Recording, *,
                       title: str, labels: tuple[str, str] = ("before", "after"),
                       channel_names: tuple[list[str], list[str]] | None = None) -> Figure:
-    """Two recordings stacked on the same time scale, each channel as its own band.
+    """Two recordings stacked on one time scale, each channel a band of its own.
 
-    Bands are "channel 1", "channel 2"...: after dropping a channel the numbers shift, so pass
+    Bands read "channel 1", "channel 2"...: numbers shift when a channel is dropped, so pass
     `channel_names` (before's, after's) to say who is on each.
     """
     recs = [_recording(before), _recording(after)]
-    bands = [r.channels for r in recs]
-    fig = _LabFigure(figsize=(WIDTH, 0.9 * sum(bands) + 2.2), layout="constrained")
-    axes = fig.subplots(2, 1, sharex=True, height_ratios=[b + 0.6 for b in bands])
+    fig = _LabFigure(figsize=(WIDTH, 0.9 * sum(r.channels for r in recs) + 2.2),
+                     layout="constrained")
+    axes = fig.subplots(2, 1, sharex=True, height_ratios=[r.channels + 0.6 for r in recs])
     for n, (ax, rec, label) in enumerate(zip(axes, recs, labels, strict=True)):
         names = list(channel_names[n]) if channel_names else []
         names += [f"channel {i + 1}" if rec.channels > 1 else "mono"
@@ -623,17 +511,15 @@ def plot_before_after(before: str | Path | Recording, after: str | Path | Record
         ax.tick_params(axis="y", length=0)
         ax.set_ylim(-2.3 * (rec.channels - 1) - 1.1, 1.1)
         kind = "mono" if rec.channels == 1 else f"{rec.channels} channels"
-        ax.set_title(f"{label}: {_length(rec.duration)}, {kind}", loc="left",
-                     fontsize=FONT + 2)
-        for side in ("top", "right", "left"):
-            ax.spines[side].set_visible(False)
+        ax.set_title(f"{label}: {_length(rec.duration)}, {kind}", loc="left", fontsize=FONT + 2)
+        _bare(ax)
     axes[-1].set_xlabel("seconds from the start of the file")
     fig.suptitle(title, fontsize=12)
     return fig
 
 
 def save(fig: Figure, path: str | Path) -> Path:
-    """Write the figure as PNG at DPI and release it; returns the path."""
+    """Write the figure as a PNG at DPI, then release it; returns the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, format="png", dpi=DPI)

@@ -462,9 +462,11 @@ def blocking_reason(action: dict) -> str:
     if not set_params:
         return ("Not blocking: none of " + ", ".join(BLOCKING_PARAMS) + " is set, so the NCCO "
                 "moves straight on and the recording runs until the call ends.")
-    return "Blocking because " + " and ".join(
-        f"{name} is set" for name in set_params
-    ) + ": the next action waits until " + end_conditions(action) + "."
+    names = set_params[0] if len(set_params) == 1 else (
+        ", ".join(set_params[:-1]) + " and " + set_params[-1])
+    verb = "is" if len(set_params) == 1 else "are"
+    return (f"Blocking because {names} {verb} set: the next action waits until "
+            f"{end_conditions(action)}.")
 
 
 def end_conditions(action: dict) -> str:
@@ -499,10 +501,14 @@ def channel_count(action: dict) -> int:
     return action.get("channels") or assumptions.DEFAULT_SPLIT_CHANNELS
 
 
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "\u2026"
+
+
 def _describe_action(body: dict) -> str:
     name = body.get("action")
     if name == "talk":
-        return f"talk \u201c{str(body.get('text', ''))[:40]}\u201d"
+        return f"talk \u201c{_clip(str(body.get('text', '')), 50)}\u201d"
     if name == "connect":
         endpoint = (body.get("endpoint") or [{}])[0]
         return f"connect to {endpoint.get('number', endpoint.get('type', '?'))}"

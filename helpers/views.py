@@ -16,10 +16,6 @@ from .client import Lab
 from .receiver import event_kind
 
 
-def _short(uuid: str | None) -> str:
-    return (uuid or "")[:8]
-
-
 def describe_setup(lab: Lab) -> str:
     """What the lab is connected to and what it can do, without any secret."""
     from importlib.metadata import version
@@ -54,12 +50,11 @@ def describe(result: CallResult) -> str:
             layout = f"{rules.channel_count(params)} channel(s)"
             lines.append(f"Recording of action {rec['action_index']}: {start:.1f}-{end:.1f} s "
                          f"after the answer ({end - start:.1f} s, {fmt}, {layout}, "
-                         f"{os.path.getsize(path):,} bytes); it ended because of "
+                         f"{os.path.getsize(path):,} bytes); what ended it: "
                          f"{rec['ended_by']}.")
     else:
         for event, path in zip(result.record_events, result.files, strict=False):
-            lines.append(f"Recording {_short(event['recording_uuid'])}: {event['size']:,} "
-                         f"bytes, saved as {Path(path).name}.")
+            lines.append(f"A recording of {event['size']:,} bytes, saved as {Path(path).name}.")
     if not result.files:
         lines.append("No recording was made.")
     return "\n".join(lines)
@@ -68,7 +63,7 @@ def describe(result: CallResult) -> str:
 def _event_details(event: dict) -> str:
     kind = event_kind(event)
     if kind == "record":
-        return f"size={event.get('size')} recording={_short(event.get('recording_uuid'))}"
+        return f"size={event.get('size')} bytes, recording_url=…/v1/files/<recording_uuid>"
     if "dtmf" in event:
         dtmf = event["dtmf"]
         if isinstance(dtmf, dict):
@@ -76,7 +71,7 @@ def _event_details(event: dict) -> str:
     if kind == "completed":
         return f"duration={event.get('duration')} s"
     if "transcription_url" in event:
-        return f"recording={_short(event.get('recording_uuid'))}"
+        return "transcription_url=…/v1/files/<recording_uuid>-transcript"
     return f"to={event.get('to', '')}" if event.get("to") else ""
 
 

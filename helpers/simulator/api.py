@@ -365,7 +365,7 @@ def build_app(sim: Simulator) -> Starlette:
         if sim.now() >= stored.expires_at():
             raise ApiError(assumptions.EXPIRED_RECORDING_STATUS, "Not Found",
                            f"Recording {file_id} expired on "
-                           f"{stored.expires_at():%Y-%m-%d %H:%M} UTC: Vonage keeps "
+                           f"{stored.expires_at():%Y-%m-%dT%H:%M:%SZ}: Vonage keeps "
                            f"recordings for {assumptions.RETENTION_DAYS} days after they end. "
                            "Download recordings as soon as the record event arrives.",
                            kind="not-found")
