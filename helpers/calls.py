@@ -33,6 +33,9 @@ class RecordingDownloadError(RuntimeError):
     """A recording could not be fetched; the message says why and what to do."""
 
 
+REFUSED = "the SDK's NCCO models cannot take this NCCO as written: "
+
+
 def _normalise(value: Any) -> Any:
     return json.loads(json.dumps(value, default=lambda v: getattr(v, "value", str(v))))
 
@@ -44,7 +47,9 @@ def sdk_changes(ncco: list[dict]) -> list[str]:
                                     random_from_number=True)
     except Exception as err:  # pydantic's ValidationError or the SDK's own NccoActionError
         reason = str(err).splitlines()[-1 if "validation error" in str(err) else 0][:160]
-        return [f"the SDK's models refuse this NCCO as JSON ({reason})"]
+        if "from_" in reason:
+            reason += " (its Connect model reads `from_`; the JSON key is `from`)"
+        return [f"{REFUSED}{reason}"]
     sent = _normalise(request.model_dump(by_alias=True, exclude_none=True)["ncco"])
     changes = []
     for index, (mine, theirs) in enumerate(zip(_normalise(ncco), sent, strict=True)):
@@ -78,8 +83,9 @@ def place_call(lab: Lab, ncco: list[dict], to: str = "447700900001", *,
     if not changes:
         return lab.voice.create_call(CreateCallRequest(**body))
     if not quiet:
-        print("Note: the SDK's models would alter this NCCO (" + "; ".join(changes) + "), so "
-              "it is sent as plain JSON through the SDK's HTTP client.")
+        what = changes[0] if changes[0].startswith(REFUSED) else (
+            "the SDK's models would alter this NCCO: " + "; ".join(changes))
+        print(f"Note: {what}. So it is sent as plain JSON through the SDK's HTTP client.")
     body["from"] = body.pop("from_")
     response = lab.vonage.http_client.post(lab.api_host, "/v1/calls", body)
     return CreateCallResponse(**response)

@@ -376,9 +376,9 @@ def default_channel_names(channels: int) -> list[str]:
     """What each channel holds: a mono mix, or split by who says / hears it."""
     if channels == 1:
         return ["mix of every party"]
-    names = ["channel 1: what the caller says", "channel 2: what the caller hears"]
-    return (names + [f"channel {n}: connected party {n - 2}"
-                     for n in range(3, channels + 1)])[:channels]
+    names = ["channel 0 (left): what the caller says", "channel 1 (right): what they hear"]
+    return (names + [f"channel {n}: connected party {n - 1}"
+                     for n in range(2, channels)])[:channels]
 
 
 def _window_of(timeline: dict, rec: Recording) -> dict | None:
@@ -404,7 +404,7 @@ def plot_waveform(path_or_recording: str | Path | Recording, *, timeline: dict |
     """One panel per channel; with `timeline`, 0 = the call's answer and keys/beep are marked."""
     rec = _recording(path_or_recording)
     names = list(channel_names or default_channel_names(rec.channels))
-    names += [f"channel {i + 1}" for i in range(len(names), rec.channels)]
+    names += [f"channel {i}" for i in range(len(names), rec.channels)]
     window = _window_of(timeline, rec) if timeline else None
     offset, start, end, marks, lines = 0.0, 0.0, rec.duration, [], []
     if window:
@@ -481,7 +481,7 @@ def plot_spectrogram(path_or_recording: str | Path | Recording, *, channel: int 
            xlabel="seconds from the start of the recording")
     fig.colorbar(image, ax=ax, pad=0.01).set_label("loudness (dB below the loudest)")
     names = default_channel_names(rec.channels)
-    name = names[channel] if channel < len(names) else f"channel {channel + 1}"
+    name = names[channel] if channel < len(names) else f"channel {channel}"
     ax.set_title(title or f"Spectrogram ({name}): which pitches sound when\n"
                  "a beep is one bright line at 1000 Hz; a key press (DTMF) is two lines "
                  "at once", fontsize=11)
@@ -493,7 +493,7 @@ def plot_before_after(before: str | Path | Recording, after: str | Path | Record
                       channel_names: tuple[list[str], list[str]] | None = None) -> Figure:
     """Two recordings stacked on one time scale, each channel a band of its own.
 
-    Bands read "channel 1", "channel 2"...: numbers shift when a channel is dropped, so pass
+    Bands read "channel 0", "channel 1"...: numbers shift when a channel is dropped, so pass
     `channel_names` (before's, after's) to say who is on each.
     """
     recs = [_recording(before), _recording(after)]
@@ -502,7 +502,7 @@ def plot_before_after(before: str | Path | Recording, after: str | Path | Record
     axes = fig.subplots(2, 1, sharex=True, height_ratios=[r.channels + 0.6 for r in recs])
     for n, (ax, rec, label) in enumerate(zip(axes, recs, labels, strict=True)):
         names = list(channel_names[n]) if channel_names else []
-        names += [f"channel {i + 1}" if rec.channels > 1 else "mono"
+        names += [f"channel {i}" if rec.channels > 1 else "mono"
                   for i in range(len(names), rec.channels)]
         for i in range(rec.channels):
             _draw_envelope(ax, rec.channel(i), rec.sample_rate, 0.0, WAVE_COLOURS[-1], -2.3 * i)

@@ -157,8 +157,8 @@ RECORD_PARAMS: dict[str, Param] = _params(
     Param(
         "split",
         "choice",
-        "Record each party on its own channel: what the caller says on channel 1, "
-        "what they hear on channel 2.",
+        "Record each party on its own channel: what the caller says on channel 0 (left), "
+        "what they hear on channel 1 (right).",
         ("conversation",),
         default_note="unset (mono: every party mixed into one channel)",
     ),
@@ -550,7 +550,7 @@ def explain(ncco: Any) -> str:
         fmt = record_format(action)
         channels = channel_count(action)
         layout = "mono, every party mixed" if channels == 1 else (
-            f"{channels} channels: channel 1 what the caller says, channel 2 what they hear"
+            f"{channels} channels: channel 0 what the caller says, channel 1 what they hear"
             + (", extra parties on the last channel" if channels > 2 else ""))
         lines.append(f"  Saved as {fmt}, {layout}.")
         if action.get("channels") and action.get("split") != "conversation":

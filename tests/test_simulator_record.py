@@ -259,3 +259,16 @@ def test_conversation_record_true_records_until_the_call_ends(lab):
     ncco = [{"action": "conversation", "name": "support-room", "record": True}]
     _, (event,), tl = run(lab, ncco, to=TALKER)
     assert window(tl) == (0.0, pytest.approx(11.5))  # the talker hangs up at 11.5 s
+
+
+def test_caller_hanging_up_during_connect_ends_the_call_once(lab):
+    ncco = [{"action": "record"}, {"action": "connect", "from": "447700900000",
+                                   "endpoint": [{"type": "phone", "number": AGENT}]}]
+    call, (event,), tl = run(lab, ncco, to=TALKER)  # the talker hangs up at 11.5 s
+    lab.simulator.wait_idle(30)
+    statuses = [e["status"] for e in lab.events.for_call(uuid=call.uuid) if "status" in e]
+    assert statuses == ["started", "ringing", "answered", "completed"]
+    assert [e["what"] for e in tl["log"]].count("end") == 1
+    leg = tl["legs"][0]
+    assert leg["ended"] == tl["ended"]
+    assert window(tl) == (0.0, 11.5)

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def run(path: Path) -> float:
     notebook = nbformat.read(path, as_version=4)
     started = time.perf_counter()
-    NotebookClient(notebook, timeout=300, kernel_name="python3",
+    NotebookClient(notebook, timeout=300, kernel_name="python3", store_widget_state=False,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     nbformat.write(notebook, path)
     return time.perf_counter() - started

@@ -522,13 +522,13 @@ class CallEngine:
     def _finish(self, status: str, reason: str) -> None:
         if self.ended is not None:
             return
-        for leg in self.legs:
-            if leg.ended is None:
+        self.ended, self.end_reason, self.current = self.t, reason, None
+        for leg in self.legs:  # the call is marked ended first: a leg ending must not re-run
+            if leg.ended is None:  # the NCCO (and so finish the call a second time)
                 self._end_leg(leg, "the call ended")
         # everyone stops: drop what would have been said or played after the end
         self.sounds = [_cut(s, self.t) if s.end > self.t else s for s in self.sounds
                        if s.start < self.t]
-        self.ended, self.end_reason, self.current = self.t, reason, None
         finishing = list(self.active)
         self._emit_status(status)
         for rec in finishing:
