@@ -257,3 +257,27 @@ def test_cli_prints_one_json_line_and_serves(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_pace_endpoints_slow_a_call_down_and_speed_it_up_again(lab, sim):
+    http = lab.vonage.http_client
+    assert http.put(lab.api_host, "/_sim/pace", {"pace": 1})["pace"] == 1
+    try:
+        call = calls.place_call(lab, [{"action": "record"}, {"action": "wait", "timeout": 600}],
+                                to="447700900005", quiet=True)  # silent, never hangs up
+    finally:
+        http.put(lab.api_host, "/_sim/pace", {"pace": None})
+    assert lab.voice.get_call(call.uuid).status in ("started", "ringing")  # real time: no answer yet
+    # a ten-minute wait would take ten minutes at pace 1: switch this call to full speed
+    assert http.put(lab.api_host, f"/_sim/calls/{call.uuid}/pace", {"pace": None})["pace"] is None
+    final = calls.wait_until_ended(lab, call, timeout=30)
+    assert final["status"] == "completed"
+    tl = calls.timeline(lab, call)
+    assert tl["ended"] - tl["answered"] == pytest.approx(600.0)
+
+
+@pytest.mark.parametrize("bad", [0, -1, "fast", True, [1]])
+def test_bad_pace_values_are_refused(lab, bad):
+    reply = raw(lab, "PUT", "/_sim/pace", token(lab), json={"pace": bad})
+    assert reply.status_code == 400
+    assert reply.json()["invalid_parameters"][0]["name"] == "pace"
