@@ -30,8 +30,9 @@ ffmpeg:
 	    echo "Until then the lab converts with soundfile and skips the pydub-only steps."; \
 	  fi; }
 
+# --allow-root only where it is needed (containers and CI machines often run as root)
 lab: setup
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 test: setup
 	RECORDING_LAB_MODE=simulator $(PY) -m pytest

@@ -69,3 +69,13 @@ DEFAULT_SPLIT_CHANNELS = 2
 #: recording more than 2 channels"); an explicit mp3 with more channels is rejected.
 MP3_MAX_CHANNELS = 2
 DEFAULT_MULTICHANNEL_FORMAT = "wav"
+
+#: Signed webhooks (Vonage: "webhooks include a JWT in the Authorization header", signed with
+#: the account's signature secret; "compare a SHA-256 hash of the payload to the payload_hash
+#: claim"; the payload is "a JSON string with no whitespace" of the POST body or, for GET, of
+#: the query parameters in order; the SDK verifies with HS256). UNCONFIRMED, chosen here: the
+#: header reads "Bearer <JWT>" (a bare token is accepted too), the hash is lowercase hex of the
+#: exact body bytes, the claims are iat, jti, iss, api_key, application_id and payload_hash
+#: (no exp), iss is this value, and the receiver allows this much clock skew on iat.
+SIGNED_WEBHOOK_ISSUER = "Vonage"
+SIGNED_WEBHOOK_LEEWAY = 60

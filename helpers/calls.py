@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import requests
 from vonage_http_client.errors import HttpRequestError
 from vonage_voice.models.requests import CreateCallRequest
 from vonage_voice.models.responses import CreateCallResponse
@@ -76,8 +77,10 @@ def place_call(lab: Lab, ncco: list[dict], to: str = "447700900001", *,
     problems = rules.validate(ncco)
     if problems:
         raise ValueError("This NCCO is not valid:\n" + "\n".join(f"  - {p}" for p in problems))
+    caller = getattr(lab, "from_number", SIMULATOR_NUMBER)
     body = {"ncco": ncco, "to": [{"type": "phone", "number": to}],
-            "from_": {"type": "phone", "number": SIMULATOR_NUMBER},
+            **({"from_": {"type": "phone", "number": caller}} if caller
+               else {"random_from_number": True}),
             "event_url": [event_url or lab.event_url()], **options}
     changes = [c for c in sdk_changes(ncco) if "adds split" not in c]
     if not changes:
@@ -86,7 +89,8 @@ def place_call(lab: Lab, ncco: list[dict], to: str = "447700900001", *,
         what = changes[0] if changes[0].startswith(REFUSED) else (
             "the SDK's models would alter this NCCO: " + "; ".join(changes))
         print(f"Note: {what}. So it is sent as plain JSON through the SDK's HTTP client.")
-    body["from"] = body.pop("from_")
+    if "from_" in body:
+        body["from"] = body.pop("from_")
     response = lab.vonage.http_client.post(lab.api_host, "/v1/calls", body)
     return CreateCallResponse(**response)
 
@@ -185,18 +189,27 @@ def download_recording(lab: Lab, record_event: dict, folder: str | Path = "recor
                 raise RecordingDownloadError(_explain_failure(reply))
             suffix = SUFFIXES.get(reply.headers.get("Content-Type", "").split(";")[0], ".mp3")
             target = folder / (filename or f"{record_event['recording_uuid']}{suffix}")
-            for chunk in reply.iter_content(chunk_size=1 << 16):
-                out.write(chunk)
+            try:
+                for chunk in reply.iter_content(chunk_size=1 << 16):
+                    out.write(chunk)
+            except requests.RequestException as err:  # cut, reset or torn mid-stream
+                raise RecordingDownloadError(
+                    f"The download was cut off after {out.tell()} of {expected or '?'} bytes "
+                    f"({type(err).__name__}). Nothing was saved; try again.") from None
             out.flush()
             os.fsync(out.fileno())
         got = os.path.getsize(temp_name)
         if expected is not None and got != int(expected):
-            raise RecordingDownloadError(f"The download stopped short: {got} of {expected} "
+            how = "stopped short" if got < int(expected) else "was longer than the event says"
+            raise RecordingDownloadError(f"The download {how}: {got} of {expected} "
                                          "bytes arrived. Nothing was saved; try again.")
         os.replace(temp_name, target)
-    except BaseException:
+    except BaseException as err:
         if os.path.exists(temp_name):
             os.unlink(temp_name)
+        if isinstance(err, requests.RequestException):  # the host could not be reached
+            raise RecordingDownloadError(f"Could not fetch {url} ({type(err).__name__}). "
+                                         "Nothing was saved; try again.") from None
         raise
     return target
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import vonage
@@ -50,8 +50,12 @@ class Settings:
 
     mode: str
     application_id: str | None = None
-    private_key: str | None = None  # a path or the PEM text
+    private_key: str | None = field(default=None, repr=False)  # a path or the PEM text
     public_url: str | None = None
+    signature_secret: str | None = field(default=None, repr=False)
+    api_host: str | None = None  # VONAGE_API_HOST: another Voice API host (tests: a simulator)
+    ca_bundle: str | None = None  # RECORDING_LAB_CA_BUNDLE: the CA to trust for that host only
+    from_number: str | None = None  # VONAGE_FROM_NUMBER: a number of yours that live calls use
 
 
 def read_settings(env_file: str | Path | None = None, mode: str | None = None) -> Settings:
@@ -70,7 +74,41 @@ def read_settings(env_file: str | Path | None = None, mode: str | None = None) -
     if chosen not in ("simulator", "live"):
         raise LabSetupError(f"RECORDING_LAB_MODE must be 'simulator' or 'live'; it is "
                             f"{chosen!r}.")
-    return Settings(chosen, app_id, key, values.get("PUBLIC_URL"))
+    return Settings(chosen, app_id, key, values.get("PUBLIC_URL") or None,
+                    values.get("VONAGE_SIGNATURE_SECRET") or None,
+                    values.get("VONAGE_API_HOST") or None,
+                    values.get("RECORDING_LAB_CA_BUNDLE") or None,
+                    (values.get("VONAGE_FROM_NUMBER") or "").strip().lstrip("+") or None)
+
+
+def mask(value: str) -> str:
+    """Enough of an id to recognise it, not enough to copy it: `1a2b…9z8y`."""
+    return f"{value[:2]}…" if len(value) <= 12 else f"{value[:4]}…{value[-4:]}"
+
+
+def public_url_problem(public_url: str | None) -> str | None:
+    """Why PUBLIC_URL cannot carry Vonage's webhooks to this lab, or None if it can."""
+    from urllib.parse import urlsplit
+
+    fix = ("Start a tunnel to the lab's webhook receiver (port 8765, or "
+           "RECORDING_LAB_RECEIVER_PORT), e.g. `ngrok http 8765` or `cloudflared tunnel --url "
+           "http://localhost:8765`, and put its https address in .env as "
+           "PUBLIC_URL=https://<the tunnel address>.")
+    if not public_url:
+        return ("PUBLIC_URL is not set: Vonage must reach the webhook receiver on this "
+                f"computer through a public https URL. {fix}")
+    parts = urlsplit(public_url.strip())
+    if parts.scheme != "https":
+        return (f"PUBLIC_URL must start with https:// (it starts with "
+                f"{(parts.scheme or public_url)[:12]!r}): events carry call details and the "
+                f"download links of recordings, so the lab does not let them travel "
+                f"unencrypted. {fix}")
+    if not parts.hostname:
+        return f"PUBLIC_URL has no host name after https://. {fix}"
+    if parts.query or parts.fragment:
+        return ("PUBLIC_URL must be a plain address without ?query or #fragment; the lab "
+                f"adds paths such as /events to it. {fix}")
+    return None
 
 
 def _find_env_file() -> Path | None:
@@ -119,9 +157,10 @@ class Lab:
     """Everything a lesson needs: the SDK client, the receiver and its events."""
 
     def __init__(self, mode: str, client: vonage.Vonage, receiver: Receiver,
-                 event_base: str, simulator=None):
+                 event_base: str, simulator=None, from_number: str | None = SIMULATOR_NUMBER):
         self.mode, self.vonage, self.receiver = mode, client, receiver
         self.simulator = simulator
+        self.from_number = from_number  # None: let Vonage pick one (random_from_number)
         self._event_base = event_base.rstrip("/")
 
     @property
@@ -155,7 +194,8 @@ def connect(mode: str | None = None, env_file: str | Path | None = None,
     settings = read_settings(env_file, mode)
     # The SDK logs every 4xx as a warning with the whole body; the lab shows errors as sentences.
     logging.getLogger("vonage").setLevel(logging.ERROR)
-    state_dir = Path(os.environ.get("RECORDING_LAB_HOME", REPO_ROOT / ".recording-lab"))
+    state_dir = Path(os.environ.get("RECORDING_LAB_HOME",
+                                    REPO_ROOT / ".recording-lab")).expanduser()
     log_path = Path(events_file) if events_file else state_dir / f"events-{settings.mode}.jsonl"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     if settings.mode == "simulator":
@@ -163,11 +203,12 @@ def connect(mode: str | None = None, env_file: str | Path | None = None,
         info = sim.info()
         client = _sdk_client(info["application_id"], info["private_key"], info["api_host"],
                              info["ca_cert"])
-        receiver = Receiver(log_path).start()
+        receiver = Receiver(log_path, signature_secret=sim.credentials.signature_secret).start()
         return Lab("simulator", client, receiver, receiver.url, simulator=sim)
     if not settings.application_id or not settings.private_key:
         raise LabSetupError("Live mode needs VONAGE_APPLICATION_ID and VONAGE_PRIVATE_KEY "
-                            "(the path to private.key) in the environment or .env.")
+                            "(the path to private.key) in the environment or .env. Run "
+                            "`python -m helpers.check_live` to check the whole set-up.")
     key = settings.private_key
     if not key.lstrip().startswith("-----BEGIN"):
         key_path = Path(key).expanduser()
@@ -175,13 +216,17 @@ def connect(mode: str | None = None, env_file: str | Path | None = None,
             raise LabSetupError(f"VONAGE_PRIVATE_KEY points to {key_path.name}, which does "
                                 "not exist. Give the path to your application's private.key.")
         key = key_path.read_text()
-    if not settings.public_url:
-        raise LabSetupError("Live mode needs PUBLIC_URL: a public https URL (e.g. a tunnel) "
-                            "that forwards to this lab's webhook receiver, so Vonage can "
-                            "deliver events.")
-    client = _sdk_client(settings.application_id, key, None, None)
+    problem = public_url_problem(settings.public_url)
+    if problem:
+        raise LabSetupError(problem)
+    if settings.ca_bundle and not settings.api_host:
+        raise LabSetupError("RECORDING_LAB_CA_BUNDLE only applies together with "
+                            "VONAGE_API_HOST (another Voice API host, e.g. a simulator); "
+                            "remove it to talk to Vonage.")
+    client = _sdk_client(settings.application_id, key, settings.api_host, settings.ca_bundle)
     port = int(os.environ.get("RECORDING_LAB_RECEIVER_PORT", "8765"))
-    receiver = Receiver(log_path, port=port)
-    receiver.events.source = settings.public_url.rstrip("/") + "/events"
+    receiver = Receiver(log_path, port=port, signature_secret=settings.signature_secret)
+    event_base = settings.public_url.strip().rstrip("/")
+    receiver.events.source = event_base + "/events"
     receiver.start()
-    return Lab("live", client, receiver, settings.public_url)
+    return Lab("live", client, receiver, event_base, from_number=settings.from_number)

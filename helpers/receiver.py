@@ -3,42 +3,37 @@
 Each event is appended to a JSON-lines file and flushed to disk *before* the receiver answers
 200, so a kernel restart loses nothing: a new `Receiver` (or `EventLog`) on the same file sees
 the old events too. `EventLog.wait_for_*` waits for an event and, on timeout, says what did
-arrive and what to check.
+arrive and what to check. Given a signature secret, the receiver checks each event's signature
+(see `signed_webhooks`) and refuses a forged or tampered one with 401, logging it in a separate
+`<name>.rejected.jsonl` beside the log, so good events are never mixed with bad ones.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import socket
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-TERMINAL = {"completed", "busy", "cancelled", "failed", "rejected", "timeout", "unanswered"}
+from .event_text import TERMINAL, call_filter, call_words, describe_missing, event_kind
+
+__all__ = ["TERMINAL", "EventLog", "EventTimeout", "Receiver", "build_app", "event_kind"]
+logger = logging.getLogger(__name__)
+MAX_KEPT_BODY = 65_536  # characters of a refused body kept in the rejected log
+
 END_GRACE = 2.0  # seconds to wait for a late event once the call has ended otherwise
 POLL = 0.1  # seconds between looks at the file (other processes may write to it too)
 
 
 class EventTimeout(TimeoutError):
     """The event a test or lesson waited for did not arrive in time."""
-
-
-def event_kind(record: dict) -> str:
-    """A short name for what an event is: its status, 'record', 'input', ..."""
-    if "recording_url" in record:
-        return "record"
-    for key in ("status", "type"):
-        if isinstance(record.get(key), str) and record[key]:
-            return record[key]
-    if "dtmf" in record or "speech" in record:
-        return "input"
-    return "other"
 
 
 class EventLog:
@@ -54,27 +49,40 @@ class EventLog:
         self._generation = 0  # bumped by every local append, so waiters wake at once
 
     # --- writing ----
+    @property
+    def rejected_path(self) -> Path:
+        """Where refused events go: `<name>.rejected.jsonl` beside the log."""
+        return self.path.with_name(self.path.name.removesuffix(".jsonl") + ".rejected.jsonl")
+
     def append(self, record: dict) -> None:
         """Add one event and flush it to disk before returning."""
-        line = json.dumps(record, ensure_ascii=False, default=str).encode("utf-8") + b"\n"
         with self._cond:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            created = not self.path.exists()
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            try:
-                size = os.fstat(fd).st_size
-                if size and _last_byte(self.path, size) != b"\n":
-                    line = b"\n" + line  # end a line torn by an earlier crash
-                view = memoryview(line)
-                while view:
-                    view = view[os.write(fd, view):]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            if created:
-                _fsync_dir(self.path.parent)
+            _append_line(self.path, record)
             self._generation += 1
             self._cond.notify_all()
+
+    def reject(self, request: dict, reason: str) -> None:
+        """Log a refused event (what came and why it was refused) in the rejected log."""
+        with self._cond:
+            _append_line(self.rejected_path, {"reason": reason, **request})
+
+    def rejections(self) -> list[dict]:
+        """Every refused event, oldest first, each with its `reason`."""
+        try:
+            lines = self.rejected_path.read_bytes().splitlines()
+        except FileNotFoundError:
+            return []
+        found = []
+        for raw in lines:
+            try:
+                found.append(json.loads(raw))
+            except ValueError:
+                continue  # a line torn by a crash
+        return [r for r in found if isinstance(r, dict)]
+
+    def counts(self) -> dict[str, int]:
+        """How many events were accepted and how many refused (both survive restarts)."""
+        return {"accepted": len(self.all()), "rejected": len(self.rejections())}
 
     # --- reading ----
     def all(self) -> list[dict]:
@@ -91,7 +99,7 @@ class EventLog:
         count as the call's when its status events name that conversation.
         """
         records = self.all()
-        return list(filter(_call_filter(records, uuid, conversation_uuid), records))
+        return list(filter(call_filter(records, uuid, conversation_uuid), records))
 
     def _refresh(self) -> None:
         try:
@@ -128,10 +136,10 @@ class EventLog:
                         timeout: float = 30.0) -> dict:
         """Wait for a record event (it has recording_url and recording_uuid) of a call."""
         def find(records: list[dict]) -> dict | None:
-            of_call = _call_filter(records, uuid, conversation_uuid)
+            of_call = call_filter(records, uuid, conversation_uuid)
             return next((r for r in records if "recording_url" in r and "recording_uuid" in r
                          and of_call(r)), None)
-        what = _call_words(uuid, conversation_uuid)
+        what = call_words(uuid, conversation_uuid)
         return self._wait(find, timeout, f"a record event{what}", uuid=uuid,
                           conversation_uuid=conversation_uuid)
 
@@ -172,49 +180,20 @@ class EventLog:
 
     def _explain(self, describe: str, timeout: float, records: list[dict], uuid: str | None,
                  conversation_uuid: str | None, ended: str | None) -> str:
-        if ended is not None:
-            lines = [f"Gave up waiting for {describe}: the call ended with status {ended!r} "
-                     "first, so it will not come."]
-        else:
-            lines = [f"Waited {timeout:g} s for {describe}, but it did not arrive."]
-        mine = list(filter(_call_filter(records, uuid, conversation_uuid), records))
-        if uuid or conversation_uuid:
-            lines.append(f"Events of this call: {len(mine)}" + (":" if mine else "."))
-            lines += _table(mine)
-        counts = Counter(event_kind(r) for r in records)
-        summary = ", ".join(f"{kind} x{n}" for kind, n in counts.most_common(8)) or "none"
-        lines.append(f"All events in {self.path} ({len(records)}): {summary}.")
-        if not (uuid or conversation_uuid):
-            lines += _table(records)
-        lines.append("Check:")
-        target = self.source or "this receiver's URL"
-        filtered = bool(uuid or conversation_uuid)
-        if not records or (filtered and not mine):
-            lines.append(f"  - the call's event_url (and the NCCO's eventUrl) point at {target};")
-        if filtered and not mine:
-            lines.append("  - the uuid / conversation_uuid you wait for is the one create_call "
-                         "returned;")
-        ends = [r["status"] for r in mine if r.get("status") in TERMINAL - {"completed"}]
-        if filtered and (ended or ends):
-            lines.append(f"  - why the call ended with status {ended or ends[-1]!r} (a busy, "
-                         "rejected or unanswered callee? a failed NCCO?);")
-        if "record" in describe:
-            lines.append("  - the NCCO has a record action whose eventUrl points at "
-                         f"{target}, and the call was answered and ran long enough to record;")
-            lines.append("  - the recording only arrives after the record action or the call "
-                         "ends; raise timeout if the call is long.")
-        else:
-            lines.append("  - what you wait for (e.g. the spelling of the status), and raise "
-                         "timeout if the call is slow.")
-        return "\n".join(lines)
+        return describe_missing(describe, timeout, records, uuid=uuid,
+                                conversation_uuid=conversation_uuid, ended=ended,
+                                log=self.path, target=self.source,
+                                refused=self.rejections(), refused_log=self.rejected_path)
 
 
 class Receiver:
     """Serve a webhook endpoint on loopback (plain HTTP) in a background thread."""
 
-    def __init__(self, log_path: Path | str, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, log_path: Path | str, host: str = "127.0.0.1", port: int = 0,
+                 signature_secret: str | None = None):
         self.host, self.port = host, port
         self.events = EventLog(log_path)
+        self.signature_secret = signature_secret or None  # None: accept events unchecked
         self._server = None
         self._thread: threading.Thread | None = None
 
@@ -226,6 +205,15 @@ class Receiver:
     def event_url(self, path: str = "/events") -> str:
         """The full URL of `path` on this receiver, for event_url / eventUrl."""
         return self.url + ("" if path.startswith("/") else "/") + path
+
+    @property
+    def verifies(self) -> bool:
+        """True when events must carry a valid signature."""
+        return self.signature_secret is not None
+
+    def counts(self) -> dict[str, int]:
+        """Accepted and refused events so far (from the files, so restarts keep them)."""
+        return self.events.counts()
 
     def start(self) -> Receiver:
         """Start listening; return once the server accepts connections."""
@@ -250,8 +238,8 @@ class Receiver:
         self.port = sock.getsockname()[1]
         if self.events.source is None:
             self.events.source = self.url
-        config = uvicorn.Config(build_app(self.events), log_level="warning",
-                                access_log=False, lifespan="off")
+        config = uvicorn.Config(build_app(self.events, self.signature_secret),
+                                log_level="warning", access_log=False, lifespan="off")
         server = uvicorn.Server(config)
         failure: list[BaseException] = []
 
@@ -298,17 +286,42 @@ class Receiver:
         self.stop()
 
 
-def build_app(events: EventLog):
-    """The ASGI app: store each GET/POST to any path, then answer 200 `{}`."""
+def build_app(events: EventLog, signature_secret: str | None = None):
+    """The ASGI app: store each GET/POST to any path, then answer 200 `{}`.
+
+    With a `signature_secret`, an event whose signature or payload hash does not check out is
+    answered 401 and logged in the rejected log instead.
+    """
     from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
     from starlette.requests import Request
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
+    from . import signed_webhooks
+
     async def receive(request: Request) -> JSONResponse:
+        body = await request.body() if request.method == "POST" else b""
+        received: dict[str, Any] = {"method": request.method, "path": request.url.path,
+                                    "at": datetime.now(UTC).isoformat(timespec="milliseconds")}
+        if request.query_params:
+            received["query"] = dict(request.query_params)
+        if signature_secret is not None:
+            signed = body if request.method == "POST" else signed_webhooks.query_body(
+                request.query_params)
+            check = signed_webhooks.verify(request.headers.get("authorization"), signed,
+                                           signature_secret)
+            if not check:
+                text = body.decode("utf-8", "replace")
+                refused = {**received, "body": text[:MAX_KEPT_BODY]}
+                await run_in_threadpool(events.reject, refused, check.reason)
+                logger.info("refused a webhook to %s: %s", request.url.path, check.reason)
+                return JSONResponse({"title": "Unauthorized", "reason": check.reason,
+                                     "detail": f"The event was refused: {check.reason}. It was "
+                                     f"logged in {events.rejected_path.name}, not stored."},
+                                    status_code=401)
+            received["signature"] = "verified"
         if request.method == "POST":
-            body = await request.body()
             if body.strip():
                 try:
                     record = json.loads(body)
@@ -323,10 +336,7 @@ def build_app(events: EventLog):
                 record = {}
         else:
             record = dict(request.query_params)
-        received: dict[str, Any] = {"method": request.method, "path": request.url.path,
-                                    "at": datetime.now(UTC).isoformat(timespec="milliseconds")}
-        if request.method == "POST" and request.query_params:
-            received["query"] = dict(request.query_params)
+            received.pop("query", None)
         record["_received"] = received
         await run_in_threadpool(events.append, record)
         return JSONResponse({})
@@ -334,43 +344,25 @@ def build_app(events: EventLog):
     return Starlette(routes=[Route("/{path:path}", receive, methods=["GET", "POST"])])
 
 
-# --- helpers ---------------------------------------------------------------------------------
-def _call_filter(records: list[dict], uuid: str | None,
-                 conversation_uuid: str | None) -> Callable[[dict], bool]:
-    """A test for 'this event belongs to call leg `uuid` / conversation'."""
-    conversations = {r.get("conversation_uuid") for r in records
-                     if uuid is not None and r.get("uuid") == uuid} - {None}
-
-    def matches(record: dict) -> bool:
-        if conversation_uuid is not None and record.get("conversation_uuid") != conversation_uuid:
-            return False
-        if uuid is None or record.get("uuid") == uuid:
-            return True
-        # record/transcription events name only the conversation
-        return "uuid" not in record and record.get("conversation_uuid") in conversations
-    return matches
-
-
-def _table(records: list[dict], limit: int = 12) -> list[str]:
-    rows = [f"  {'at':<12} {'request':<22} {'event':<14} call"]
-    shown = records[-limit:]
-    if len(records) > limit:
-        rows.append(f"  ... {len(records) - limit} earlier events not shown")
-    for r in shown:
-        meta = r.get("_received") or {}
-        at = str(meta.get("at", ""))[11:23]
-        request = f"{meta.get('method', '?')} {meta.get('path', '?')}"[:22]
-        call = str(r.get("uuid") or r.get("conversation_uuid") or "")[:18]
-        rows.append(f"  {at:<12} {request:<22} {event_kind(r)[:14]:<14} {call}")
-    return rows if records else []
-
-
-def _call_words(uuid: str | None, conversation_uuid: str | None) -> str:
-    if uuid:
-        return f" for call {uuid}"
-    if conversation_uuid:
-        return f" in conversation {conversation_uuid}"
-    return ""
+# --- files ----------------------------------------------------------------------------------
+def _append_line(path: Path, record: dict) -> None:
+    """Append one JSON line and fsync it (and, for a new file, its folder)."""
+    line = json.dumps(record, ensure_ascii=False, default=str).encode("utf-8") + b"\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    created = not path.exists()
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        size = os.fstat(fd).st_size
+        if size and _last_byte(path, size) != b"\n":
+            line = b"\n" + line  # end a line torn by an earlier crash
+        view = memoryview(line)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    if created:
+        _fsync_dir(path.parent)
 
 
 def _last_byte(path: Path, size: int) -> bytes:

@@ -76,8 +76,9 @@ class Param:
         if kind in ("choice", "method"):
             return None if isinstance(value, str) and value in self.choices else bad
         if kind in ("int", "number"):
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                return bad
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+                    value != value or value in (float("inf"), float("-inf")):
+                return bad  # NaN and infinity too: Python's json reads them, Vonage does not
             if kind == "int" and value != int(value):
                 return bad
             if not (self.minimum <= value <= self.maximum):
@@ -331,6 +332,15 @@ class Problem:
         return f"{where}: {self.message}"
 
 
+def _kind(value: Any) -> str:
+    """A value's JSON type in words: 'an object', 'a number', 'null', ..."""
+    for types, word in ((bool, "true/false"), (dict, "an object"), (str, "a string"),
+                        ((int, float), "a number"), (type(None), "null")):
+        if isinstance(value, types):
+            return word
+    return f"a {type(value).__name__}"
+
+
 def _jsonable_or_repr(value: Any) -> Any:
     return value if _jsonable(value) else repr(value)
 
@@ -348,6 +358,7 @@ def _check_params(index: int, action: str, body: dict, table: dict[str, Param],
     for name, value in body.items():
         if not prefix and name == "action":
             continue
+        name = str(name)
         param = table.get(name)
         if param is None:
             known = ", ".join(table)
@@ -396,8 +407,8 @@ def parse(ncco: Any) -> tuple[list | None, list[Problem]]:
     if not isinstance(ncco, list):
         return None, [Problem(None, None, None, _jsonable_or_repr(ncco),
                               "a JSON list of actions",
-                              f"An NCCO must be a list of actions; you gave a "
-                              f"{type(ncco).__name__}.")]
+                              f"An NCCO must be a list of actions, [ ... ]; you gave "
+                              f"{_kind(ncco)}.")]
     return ncco, []
 
 
@@ -418,7 +429,7 @@ def validate(ncco: Any) -> list[Problem]:
                                     f'{{"action": "talk", ...}}; you gave {body!r}.'))
             continue
         name = body.get("action")
-        if name not in ACTION_PARAMS:
+        if not isinstance(name, str) or name not in ACTION_PARAMS:
             known = ", ".join(ACTION_PARAMS)
             problems.append(Problem(index, None, "action", _jsonable_or_repr(name),
                                     f"one of: {known}",

@@ -68,7 +68,7 @@ def _event_details(event: dict) -> str:
         dtmf = event["dtmf"]
         if isinstance(dtmf, dict):
             return f"digits={dtmf.get('digits')!r} timed_out={dtmf.get('timed_out')}"
-    if kind == "completed":
+    if kind == "completed" and event.get("duration") is not None:
         return f"duration={event.get('duration')} s"
     if "transcription_url" in event:
         return "transcription_url=…/v1/files/<recording_uuid>-transcript"

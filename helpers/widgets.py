@@ -304,6 +304,10 @@ class NccoBuilder(w.VBox):
         for body in actions:
             self.add(body.get("action") if isinstance(body, dict) else None, body, _render=False)
         self._render()
+        records = [i for i, body in enumerate(actions)
+                   if isinstance(body, dict) and body.get("action") == "record"]
+        if records:  # open the record action: it is what the lessons are about
+            self.accordion.selected_index = records[0]
 
     @property
     def ncco(self) -> list:
@@ -574,6 +578,11 @@ class CallRunner(w.VBox):
         self.results = w.VBox([self.message, self.summary, self.event_table, self.figures,
                                self.audio_box, self.explanation])
         super().__init__([w.HBox([self.button, self.progress, self.status]), self.results])
+        for part, name in ((self.button, "place-call"), (self.status, "status"),
+                           (self.results, "results"), (self.message, "message"),
+                           (self.event_table, "event-table"), (self.figures, "figures"),
+                           (self.audio_box, "audio")):
+            part.add_class("rl-" + name)  # stable selectors for the browser test
 
     def _step(self, index: int) -> None:
         self.progress.value = index
@@ -685,6 +694,7 @@ def _figures(result: calls.CallResult) -> tuple[w.Widget, ...]:
             continue
         try:
             shown.append(_png(draw()))
+            shown[-1].add_class("rl-" + name)
         except Exception as err:  # a plot must never hide the rest of the results
             shown.append(w.HTML(f"<i style='color:{GREY}'>The {name} could not be drawn: "
                                 f"{html.escape(str(err))}</i>"))
@@ -744,4 +754,5 @@ def playground(lab, ncco: Any = None, number: str | None = None,
         w.HTML("<h3>2. Who answers</h3>"), editor,
         w.HTML("<h3>3. Place the test call</h3>"), runner])
     box.builder, box.callee_editor, box.runner = builder, editor, runner
+    box.add_class("rl-playground")
     return box

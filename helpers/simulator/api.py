@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import uuid as uuidlib
 from datetime import datetime
 from typing import Any
@@ -57,6 +58,7 @@ STREAM_PARAMS = rules._params(
     P("level", "number", "Volume.", minimum=-1, maximum=1),
 )
 MODIFY_ACTIONS = ("hangup", "mute", "unmute", "earmuff", "unearmuff", "transfer")
+MAX_CLOCK_OFFSET = 100 * 365 * 86400  # seconds; far beyond any retention rule, far from 9999
 
 
 class ApiError(Exception):
@@ -109,16 +111,55 @@ def check_body(body: Any, table: dict[str, rules.Param], what: str) -> list[dict
     return problems
 
 
+MAX_DEPTH = 32  # an NCCO nests 4 deep; deeper bodies are refused before they reach the rules
+
+
+def _not_json(token: str) -> float:
+    raise ValueError(f"{token} is not a JSON number (Python reads it, JSON does not)")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"{text[:20]} is too large for a number")
+    return value
+
+
+def _shape_problem(body: Any) -> str | None:
+    """Why a parsed body cannot be echoed or used: too deep, or a lone UTF-16 surrogate."""
+    stack = [(body, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return f"it nests deeper than {MAX_DEPTH} levels"
+        if isinstance(value, dict):
+            stack += [(k, depth) for k in value] + [(v, depth + 1) for v in value.values()]
+        elif isinstance(value, list):
+            stack += [(v, depth + 1) for v in value]
+        elif isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return "it holds a lone surrogate escape (\\ud800-\\udfff), which is not text"
+    return None
+
+
 async def read_json(request: Request) -> Any:
+    """The body as JSON, refusing what Python reads but JSON does not (NaN, 1e999, ...)."""
     raw = await request.body()
     if not raw:
         return {}
     try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise bad_request(f"The body is not valid JSON: {err}.",
-                          [_invalid("body", raw[:80].decode("utf-8", "replace"),
-                                    "not valid JSON")]) from None
+        body = json.loads(raw, parse_constant=_not_json, parse_float=_finite)
+        problem = _shape_problem(body)
+    except (ValueError, UnicodeDecodeError, RecursionError) as err:
+        problem = str(err) if not isinstance(err, RecursionError) else \
+            f"it nests deeper than {MAX_DEPTH} levels"
+    if problem is None:
+        return body
+    raise bad_request(f"The body is not valid JSON: {problem}.",
+                      [_invalid("body", raw[:80].decode("utf-8", "replace"),
+                                "not valid JSON")]) from None
 
 
 def fetch_ncco(url: str, method: str, query: dict) -> list:
@@ -145,6 +186,22 @@ def ncco_problems(ncco: Any, name: str = "ncco") -> list[dict]:
         entry["name"] = entry["name"].replace("ncco", name, 1)
         entries.append(entry)
     return entries
+
+
+def check_range(header: str | None, size: int) -> None:
+    """Refuse a bad Range header in JSON (Starlette would answer in plain text)."""
+    from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
+
+    if header is None:
+        return
+    try:
+        FileResponse._parse_range_header(header, size)
+    except MalformedRangeHeader as err:
+        raise bad_request(f"Bad Range header: {err.content}", [_invalid(
+            "Range", header, "a byte range such as bytes=0-1023, or no Range header")]) from None
+    except RangeNotSatisfiable:
+        raise ApiError(416, "Range Not Satisfiable", f"The Range {header[:40]} starts past the "
+                       f"end of the file ({size} bytes).", kind="range-not-satisfiable") from None
 
 
 def call_info(call: Call) -> dict:
@@ -246,7 +303,7 @@ def build_app(sim: Simulator) -> Starlette:
             value = query.get(name)
             if value is None:
                 return default
-            if not value.lstrip("-").isdigit() or not low <= int(value) <= high:
+            if not re.fullmatch(r"-?[0-9]{1,12}", value) or not low <= int(value) <= high:
                 problems.append(_invalid(name, value, f"{name} must be a whole number from "
                                          f"{low} to {high}."))
                 return default
@@ -369,6 +426,7 @@ def build_app(sim: Simulator) -> Starlette:
                            f"recordings for {assumptions.RETENTION_DAYS} days after they end. "
                            "Download recordings as soon as the record event arrives.",
                            kind="not-found")
+        check_range(request.headers.get("range"), stored.size)
         return FileResponse(stored.path, media_type=stored.media_type,
                             headers={"Content-Length": str(stored.size)})
 
@@ -403,6 +461,11 @@ def build_app(sim: Simulator) -> Starlette:
                 raise bad_request("Invalid clock change.", [_invalid(
                     "advance_seconds", seconds, "advance_seconds must be 0 to 10 years in "
                     "seconds (the clock only moves forward).")])
+            if sim.clock_offset + seconds > MAX_CLOCK_OFFSET:
+                raise bad_request("Invalid clock change.", [_invalid(
+                    "advance_seconds", seconds, "The clock is already "
+                    f"{sim.clock_offset / 86400:.0f} days ahead; it moves at most 100 years "
+                    "in all. Restart the simulator to reset it.")])
             sim.advance_clock(float(seconds))
         return JSONResponse({"now": sim.now().isoformat(), "offset_seconds": sim.clock_offset})
 

@@ -545,9 +545,9 @@ class CallEngine:
                                  f"(status {self.status}).")
         if self.t < assumptions.CALL_SETUP_SECONDS:
             raise CallStateError(400, "Bad Request",
-                                 f"Cannot {what} yet: the call is still being set up "
-                                 f"(status {self.status}). Wait for the 'ringing' or "
-                                 "'answered' event, or about 2 seconds, then try again.")
+                                 f"Cannot {what} yet: the call is still being set up. "
+                                 "Wait about 2 seconds (or for "
+                                 "the 'answered' event), then try again.")
 
     def _check_answered(self, what: str) -> None:
         self.check_modifiable(what)

@@ -1,22 +1,25 @@
 """The simulator's credentials: a local CA, a TLS certificate for loopback, an application key.
 
-`ensure_credentials()` creates them once in the state directory and reuses them afterwards, so
-starting the simulator again is fast and the trainee's application id stays the same. Anything
-missing or damaged is made again. Every file is written to a temporary name and moved into
-place under a lock file, so two simulators starting together cannot corrupt each other.
+`ensure_credentials()` creates them (and the signature secret that signs webhooks) once in the
+state directory and reuses them afterwards, so starting the simulator again is fast and the
+trainee's application id stays the same. Anything missing or damaged is made again. Every file
+is written to a temporary name and moved into place under a lock file, so two simulators
+starting together cannot corrupt each other.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import ipaddress
 import os
+import secrets
 import tempfile
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography import x509
@@ -34,6 +37,8 @@ PKCS8_HEADER = b"-----BEGIN PRIVATE KEY-----"
 CA_CERT, CA_KEY = "ca.pem", "ca.key"
 SERVER_CERT, SERVER_KEY = "server.pem", "server.key"
 APP_KEY, APP_ID = "private.key", "application_id.txt"
+SIGNATURE_SECRET = "signature_secret.txt"
+SECRET_MIN_LENGTH = 32  # characters; Vonage recommends long signature secrets
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,12 @@ class Credentials:
     application_id: str
     private_key: Path
     public_key_pem: bytes
+    signature_secret: str = field(default="", repr=False)  # signs webhooks (HS256); never shown
+    api_key: str = ""  # the account key named in signed webhooks; derived from the app id
+
+    @property
+    def signature_secret_file(self) -> Path:
+        return self.state_dir / SIGNATURE_SECRET
 
 
 def default_state_dir() -> Path:
@@ -69,12 +80,14 @@ def ensure_credentials(state_dir: Path | str | None = None) -> Credentials:
         _ensure_server(state, ca_key, ca_cert)
         app_key = _ensure_app_key(state)
         app_id = _ensure_app_id(state)
+        secret = _ensure_signature_secret(state)
     public_pem = app_key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     return Credentials(state_dir=state, ca_cert=state / CA_CERT,
                        server_cert=state / SERVER_CERT, server_key=state / SERVER_KEY,
                        application_id=app_id, private_key=state / APP_KEY,
-                       public_key_pem=public_pem)
+                       public_key_pem=public_pem, signature_secret=secret,
+                       api_key=hashlib.sha256(app_id.encode()).hexdigest()[:8])
 
 
 # --- the pieces ----------------------------------------------------------------------------------
@@ -165,6 +178,20 @@ def _ensure_app_id(state: Path) -> str:
         app_id = str(uuid.uuid4())
         _write(path, (app_id + "\n").encode("ascii"), 0o644)
         return app_id
+
+
+def _ensure_signature_secret(state: Path) -> str:
+    path = state / SIGNATURE_SECRET
+    try:
+        secret = path.read_text(encoding="ascii").strip()
+    except (OSError, ValueError):
+        secret = ""
+    if len(secret) >= SECRET_MIN_LENGTH and secret.isascii() and secret.isprintable():
+        _tighten(path)
+        return secret
+    secret = secrets.token_urlsafe(36)  # 48 characters
+    _write(path, (secret + "\n").encode("ascii"), 0o600)
+    return secret
 
 
 # --- checks --------------------------------------------------------------------------------------

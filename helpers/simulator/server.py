@@ -23,7 +23,7 @@ from typing import Any
 
 import requests
 
-from .. import assumptions
+from .. import assumptions, signed_webhooks
 from . import audio
 from .callees import DEFAULT_CALLEE, PERSONAS, Callee
 from .engine import CallEngine, RecordingRun
@@ -92,7 +92,9 @@ class Simulator:
         from .api import build_app
 
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets that say so, and
+        # without it every keep-alive request waits ~40 ms for a delayed ACK.
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, self.port))
         sock.listen(512)
@@ -151,10 +153,16 @@ class Simulator:
         return f"{host}:{self.port}"
 
     def info(self) -> dict:
-        """What a client needs: host, CA to trust, application id, private key path."""
+        """What a client needs: host, CA to trust, application id, key and secret files.
+
+        The private key and the webhook signature secret are given as file paths, never their
+        contents, so printing this is safe.
+        """
         return {"api_host": self.api_host, "ca_cert": str(self.credentials.ca_cert),
                 "application_id": self.credentials.application_id,
                 "private_key": str(self.credentials.private_key),
+                "signature_secret_file": str(self.credentials.signature_secret_file),
+                "api_key": self.credentials.api_key,
                 "state_dir": str(self.credentials.state_dir)}
 
     # --- clock, pace, callees ----
@@ -272,16 +280,27 @@ class Simulator:
 
     def _post(self, call: Call, url: str, method: str, payload: dict,
               session: requests.Session) -> None:
+        """Deliver one webhook, signed like Vonage's: `Authorization: Bearer <HS256 JWT>`."""
         outcome = {"url": url, "method": method, "event": payload.get("status") or (
             "record" if "recording_url" in payload else "transcription"
             if "transcription_url" in payload else "event")}
+        creds = self.credentials
         try:
-            if method == "GET":
-                params = {k: json.dumps(v) if isinstance(v, (dict, list)) else v
-                          for k, v in payload.items()}
-                response = session.get(url, params=params, timeout=10)
+            if method == "GET":  # the values as requests would put them in the query string
+                params = {k: json.dumps(v) if isinstance(v, (dict, list)) else
+                          v if isinstance(v, str) else str(v)
+                          for k, v in payload.items() if v is not None}
+                body = signed_webhooks.query_body(params)
             else:
-                response = session.post(url, json=payload, timeout=10)
+                body = signed_webhooks.canonical_json(payload)
+            headers = {"Authorization": signed_webhooks.authorization(
+                body, creds.signature_secret, api_key=creds.api_key,
+                application_id=creds.application_id)}
+            if method == "GET":
+                response = session.get(url, params=params, headers=headers, timeout=10)
+            else:
+                headers["Content-Type"] = "application/json"
+                response = session.post(url, data=body, headers=headers, timeout=10)
             outcome["status_code"] = response.status_code
         except requests.RequestException as err:
             outcome["error"] = f"{type(err).__name__}: {err}"[:300]
