@@ -222,7 +222,9 @@ class Receiver:
         if self._server is not None:
             return self
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        # IPPROTO_TCP explicitly, as in the simulator: asyncio then sets TCP_NODELAY, and a
+        # kept-alive webhook connection does not wait ~40 ms for a delayed ACK per event
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         try:
             if os.name != "nt":  # on Windows this would let two servers share the port
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
