@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -65,6 +66,7 @@ def main() -> int:
     parser.add_argument("--lengths", default=",".join(LENGTHS),
                         help="comma-separated from: " + ", ".join(LENGTHS))
     args = parser.parse_args()
+    own_home = "RECORDING_LAB_HOME" not in os.environ
     os.environ.setdefault("RECORDING_LAB_HOME", tempfile.mkdtemp(prefix="bench-lab-"))
     lab = connect(mode="simulator", events_file=Path(os.environ["RECORDING_LAB_HOME"]) /
                   "bench-events.jsonl")
@@ -77,6 +79,8 @@ def main() -> int:
             print(f"{fmt:6} {label:>7} {figures['wall']:8.2f} {figures['ratio']:12.0f} "
                   f"{figures['size'] / 1e6:8.2f} {peak_rss_mib():13.0f}", flush=True)
     lab.close()
+    if own_home:  # the simulator's copies of the recordings: hundreds of MB for 2 h calls
+        shutil.rmtree(os.environ["RECORDING_LAB_HOME"], ignore_errors=True)
     return 0
 
 

@@ -8,6 +8,7 @@ kernel's working directory at notebooks/, exactly as `make test` does.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -29,11 +30,15 @@ def run(path: Path) -> float:
 
 
 def main(argv: list[str]) -> int:
-    os.environ["RECORDING_LAB_HOME"] = tempfile.mkdtemp(prefix="recording-lab-notebooks-")
+    home = tempfile.mkdtemp(prefix="recording-lab-notebooks-")
+    os.environ["RECORDING_LAB_HOME"] = home
     os.environ["RECORDING_LAB_MODE"] = "simulator"
     paths = [Path(p).resolve() for p in argv] or sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
-    for path in paths:
-        print(f"{path.name}: {run(path):.1f} s", flush=True)
+    try:
+        for path in paths:
+            print(f"{path.name}: {run(path):.1f} s", flush=True)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
     return 0
 
 
