@@ -1,0 +1,37 @@
+"""What the widget modules share: colours, the unset marker, small HTML helpers."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+import ipywidgets as w
+
+UNSET = "(unset)"
+SLIDER_SPAN = 100  # an int range this narrow gets a slider, a wider one a number box
+STEP_KINDS = ("speak", "silence", "press", "hangup")  # the callee script format
+EVENT_FIELDS = ("recording_uuid", "size", "start_time", "end_time", "dtmf", "reason",
+                "duration", "detail")
+UUID = re.compile(r"\b([0-9a-f]{8})-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
+ISO = re.compile(r"\b\d{4}-\d\d-\d\dT([\d:.]+)Z\b")
+GREEN, RED, GREY = "#1a7f37", "#c62828", "#666"
+
+
+def _short(text: Any) -> str:
+    """UUIDs cut to 8 characters and ISO times to the clock, for tables a trainee can read."""
+    return ISO.sub(r"\1", UUID.sub(r"\1…", str(text)))
+
+
+def _pre(text: str) -> str:
+    return f"<pre style='margin:0;white-space:pre-wrap'>{html.escape(text)}</pre>"
+
+
+def _lines(items: list[str], colour: str) -> str:
+    return "".join(f"<div style='color:{colour}'>{html.escape(i)}</div>" for i in items)
+
+
+def _shown(widget: w.Widget, visible: bool) -> None:
+    widget.layout.display = None if visible else "none"
+
+
