@@ -187,6 +187,25 @@ class Lab:
     def close(self) -> None:
         self.receiver.stop()
 
+    def __enter__(self) -> Lab:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def lab_for(simulator, events_file: str | Path) -> Lab:
+    """A Lab on a given (started) simulator, with its own receiver that trusts its signatures.
+
+    `connect()` uses the kernel's shared simulator; tests and trainers' tools use this for a
+    simulator of their own (isolation, load, retention)."""
+    info = simulator.info()
+    client = _sdk_client(info["application_id"], info["private_key"], info["api_host"],
+                         info["ca_cert"])
+    receiver = Receiver(events_file,
+                        signature_secret=simulator.credentials.signature_secret).start()
+    return Lab("simulator", client, receiver, receiver.url, simulator=simulator)
+
 
 def connect(mode: str | None = None, env_file: str | Path | None = None,
             events_file: str | Path | None = None) -> Lab:
@@ -199,12 +218,7 @@ def connect(mode: str | None = None, env_file: str | Path | None = None,
     log_path = Path(events_file) if events_file else state_dir / f"events-{settings.mode}.jsonl"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     if settings.mode == "simulator":
-        sim = shared_simulator()
-        info = sim.info()
-        client = _sdk_client(info["application_id"], info["private_key"], info["api_host"],
-                             info["ca_cert"])
-        receiver = Receiver(log_path, signature_secret=sim.credentials.signature_secret).start()
-        return Lab("simulator", client, receiver, receiver.url, simulator=sim)
+        return lab_for(shared_simulator(), log_path)
     if not settings.application_id or not settings.private_key:
         raise LabSetupError("Live mode needs VONAGE_APPLICATION_ID and VONAGE_PRIVATE_KEY "
                             "(the path to private.key) in the environment or .env. Run "

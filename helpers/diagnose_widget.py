@@ -7,8 +7,6 @@ cells can drive it without a browser. Errors become sentences in the panel, neve
 from __future__ import annotations
 
 import html
-import io
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,19 +15,12 @@ import ipywidgets as w
 from .client import Lab
 from .diagnose import DEFAULT_NUMBER, Diagnosis, diagnose
 from .simulator.callees import PERSONAS
+from .widgets._common import png_widget
 
 CUSTOM = "custom"  # the dropdown value that stands for a callee script given as a dict
 RED, GREEN, GREY = "#b3261e", "#1b7f3b", "#666"
 MAX_WAVEFORMS = 2  # a pasted NCCO may record many times; two pictures say enough
 PLACEHOLDER = '[\n  {"action": "record", "eventUrl": ["https://example.com/recordings"]}\n]'
-
-
-def _image(figure) -> w.Image:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
-    if "matplotlib.pyplot" in sys.modules:  # a pyplot figure would stay open otherwise
-        sys.modules["matplotlib.pyplot"].close(figure)
-    return w.Image(value=buffer.getvalue(), format="png", layout=w.Layout(max_width="900px"))
 
 
 def _note(text: str, colour: str = GREY) -> w.HTML:
@@ -52,7 +43,7 @@ def figures(diagnosis: Diagnosis) -> list[w.Widget]:
     shown: list[w.Widget] = []
     for name, draw in jobs:
         try:
-            shown.append(_image(draw()))
+            shown.append(png_widget(draw()))
         except Exception as err:  # a picture must never hide the diagnosis
             shown.append(_note(f"The {name} could not be drawn: {err}"))
     if len(result.files) > MAX_WAVEFORMS:

@@ -9,8 +9,7 @@ import pytest
 
 from helpers import assumptions, calls, clinic, recordings
 from helpers.cases import find_case, load_cases
-from helpers.client import Lab, _sdk_client
-from helpers.receiver import Receiver
+from helpers.client import Lab, lab_for
 from helpers.simulator.server import Simulator
 
 AGENT, SILENT, EARLY_PRESSER, TALKER = "447700900007", "447700900005", "447700900009", \
@@ -58,12 +57,7 @@ def test_fetch_resumes_after_an_interrupted_run(lab, downloads):
 def test_fetch_reports_expired_recordings_and_leaves_nothing_behind(tmp_path):
     home = Path(os.environ["RECORDING_LAB_HOME"]) / "clinic-retention"
     own = Simulator(state_dir=home)
-    with own, Receiver(home / "events.jsonl",
-                       signature_secret=own.credentials.signature_secret) as receiver:
-        info = own.info()
-        client = _sdk_client(info["application_id"], info["private_key"], info["api_host"],
-                             info["ca_cert"])
-        other = Lab("simulator", client, receiver, receiver.url, simulator=own)
+    with own, lab_for(own, home / "events.jsonl") as other:
         old = _day_of_calls(other, 2)
         calls.advance_clock(other, days=assumptions.RETENTION_DAYS + 1)
         new = _day_of_calls(other, 1)

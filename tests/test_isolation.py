@@ -16,8 +16,7 @@ import requests
 from vonage_http_client.errors import AuthenticationError, NotFoundError
 
 from helpers import calls
-from helpers.client import Lab, _sdk_client
-from helpers.receiver import Receiver
+from helpers.client import Lab, _sdk_client, lab_for
 from helpers.simulator.server import Simulator
 
 NCCO = [{"action": "record", "timeOut": 3}]
@@ -38,14 +37,8 @@ def trainees(tmp_path_factory):
             home = tmp_path_factory.mktemp(name) / ".recording-lab"
             sim = Simulator(state_dir=home)
             stack.enter_context(sim)
-            receiver = stack.enter_context(Receiver(
-                home / "events-simulator.jsonl",
-                signature_secret=sim.credentials.signature_secret))
-            info = sim.info()
-            client = _sdk_client(info["application_id"], info["private_key"],
-                                 info["api_host"], info["ca_cert"])
-            people.append(Trainee(name, sim, Lab("simulator", client, receiver, receiver.url,
-                                                 simulator=sim)))
+            lab = stack.enter_context(lab_for(sim, home / "events-simulator.jsonl"))
+            people.append(Trainee(name, sim, lab))
         yield people
 
 

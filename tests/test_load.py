@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from helpers import calls
-from helpers.client import Lab, _sdk_client
+from helpers.client import Lab, lab_for
 from helpers.receiver import EventLog, Receiver, event_kind
 from helpers.simulator.callees import NUMBERS
 from helpers.simulator.server import Simulator
@@ -44,12 +44,8 @@ MIX = [  # (who answers, NCCO, recordings expected)
 def load_lab(tmp_path):
     """A Lab with a simulator and a receiver of its own: a hundred calls crowd nobody else."""
     sim = Simulator(state_dir=tmp_path / "sim")
-    info = sim.start()
-    client = _sdk_client(info["application_id"], info["private_key"], info["api_host"],
-                         info["ca_cert"])
-    receiver = Receiver(tmp_path / "events.jsonl",
-                        signature_secret=sim.credentials.signature_secret).start()
-    lab = Lab("simulator", client, receiver, receiver.url, simulator=sim)
+    sim.start()
+    lab = lab_for(sim, tmp_path / "events.jsonl")
     yield lab
     lab.receiver.stop()
     sim.stop()

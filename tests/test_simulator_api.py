@@ -229,19 +229,13 @@ def test_twenty_concurrent_calls_deliver_every_event_exactly_once(lab, downloads
 
 
 def test_recordings_expire_after_thirty_days(lab, sim, downloads):
-    from helpers.client import Lab, _sdk_client
-    from helpers.receiver import Receiver
+    from helpers.client import lab_for
     from helpers.simulator.server import Simulator
 
     home = Path(os.environ["RECORDING_LAB_HOME"]) / "retention"
     own = Simulator(state_dir=home)
     # its own receiver: the lab's refuses events signed with another simulator's secret
-    with own, Receiver(home / "events.jsonl",
-                       signature_secret=own.credentials.signature_secret) as receiver:
-        info = own.info()
-        client = _sdk_client(info["application_id"], info["private_key"], info["api_host"],
-                             info["ca_cert"])
-        other = Lab("simulator", client, receiver, receiver.url, simulator=own)
+    with own, lab_for(own, home / "events.jsonl") as other:
         call = calls.place_call(other, [{"action": "record", "timeOut": 3}], quiet=True)
         event = calls.wait_for_recording(other, call)
         calls.advance_clock(other, days=assumptions.RETENTION_DAYS - 1)

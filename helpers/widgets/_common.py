@@ -35,3 +35,17 @@ def _shown(widget: w.Widget, visible: bool) -> None:
     widget.layout.display = None if visible else "none"
 
 
+
+
+def png_widget(figure) -> w.Image:
+    """A matplotlib figure as an Image widget (PNG); a pyplot figure is closed afterwards."""
+    import io
+    import sys
+
+    import ipywidgets as w
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    if "matplotlib.pyplot" in sys.modules:  # a pyplot figure would stay open otherwise
+        sys.modules["matplotlib.pyplot"].close(figure)
+    return w.Image(value=buffer.getvalue(), format="png", layout=w.Layout(max_width="900px"))

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import html
-import io
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ from ._common import (
     _lines,
     _pre,
     _short,
+    png_widget,
 )
 from .builder import NccoBuilder
 from .callee import CalleeEditor
@@ -158,14 +157,6 @@ def _event_table(result: calls.CallResult, lab) -> str:
             f"<th>key fields</th></tr>{cells}</table>")
 
 
-def _png(figure) -> w.Image:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
-    if "matplotlib.pyplot" in sys.modules:  # a pyplot figure would stay open otherwise
-        sys.modules["matplotlib.pyplot"].close(figure)
-    return w.Image(value=buffer.getvalue(), format="png", layout=w.Layout(max_width="900px"))
-
-
 def _figures(result: calls.CallResult) -> tuple[w.Widget, ...]:
     """Timeline and waveform pictures, or a sentence saying why they are missing."""
     try:
@@ -181,7 +172,7 @@ def _figures(result: calls.CallResult) -> tuple[w.Widget, ...]:
         if not needed:
             continue
         try:
-            shown.append(_png(draw()))
+            shown.append(png_widget(draw()))
             shown[-1].add_class("rl-" + name)
         except Exception as err:  # a plot must never hide the rest of the results
             shown.append(w.HTML(f"<i style='color:{GREY}'>The {name} could not be drawn: "
