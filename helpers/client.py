@@ -202,8 +202,8 @@ def lab_for(simulator, events_file: str | Path) -> Lab:
     info = simulator.info()
     client = _sdk_client(info["application_id"], info["private_key"], info["api_host"],
                          info["ca_cert"])
-    receiver = Receiver(events_file,
-                        signature_secret=simulator.credentials.signature_secret).start()
+    secret = simulator.credentials.signature_secret
+    receiver = Receiver(events_file, signature_secret=secret).start()
     return Lab("simulator", client, receiver, receiver.url, simulator=simulator)
 
 

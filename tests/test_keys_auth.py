@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from vonage_http_client.auth import Auth
 
 from helpers.simulator.auth import AuthError, check_bearer, unauthorized_body
-from helpers.simulator.keys import Credentials, ensure_credentials
+from helpers.simulator.keys import PKCS8_HEADER, Credentials, ensure_credentials
 
 KEYS_PY = Path(__file__).resolve().parents[1] / "helpers" / "simulator" / "keys.py"
 
@@ -70,7 +70,7 @@ def test_creates_private_files_and_reuses_them(tmp_path):
     for key in (first.private_key, first.server_key, first.state_dir / "ca.key"):
         assert stat.S_IMODE(key.stat().st_mode) == 0o600
     assert str(uuid.UUID(first.application_id, version=4)) == first.application_id
-    assert first.private_key.read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")
+    assert first.private_key.read_bytes().startswith(PKCS8_HEADER)
     key = serialization.load_pem_private_key(first.private_key.read_bytes(), None)
     assert isinstance(key, rsa.RSAPrivateKey) and key.key_size == 2048
     snapshot = {p.name: p.read_bytes() for p in first.state_dir.iterdir()}
@@ -128,7 +128,7 @@ def test_traditional_rsa_key_is_kept_but_rewritten_as_pkcs8(tmp_path):
     os.chmod(first.private_key, 0o644)
     again = ensure_credentials(tmp_path)
     assert again.public_key_pem == first.public_key_pem
-    assert again.private_key.read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")
+    assert again.private_key.read_bytes().startswith(PKCS8_HEADER)
     assert stat.S_IMODE(again.private_key.stat().st_mode) == 0o600
 
 
