@@ -49,17 +49,17 @@ def _windows(result: CallResult) -> list[tuple[float, float, str]]:
             for r in result.timeline["recordings"]]
 
 
-def _run(lab: Lab, ncco: list[dict], to: str, folder: str) -> CallResult:
-    return run_call(lab, ncco, to, folder=folder)
+def _run(lab: Lab, ncco: list[dict], to: str, folder: str) -> Verdict | CallResult:
+    """The trainee's call, or the verdict that the NCCO is not valid (no call placed)."""
+    return _invalid(ncco) or run_call(lab, ncco, to, folder=folder)
 
 
 def check_records_until_key(lab: Lab, ncco: list[dict], key: str, *, callee: str,
                             folder: str = "recordings") -> Verdict:
     """Exercise: record only until the caller presses `key`, then move on."""
-    bad = _invalid(ncco)
-    if bad:
-        return bad
     result = _run(lab, ncco, callee, folder)
+    if isinstance(result, Verdict):
+        return result
     windows = _windows(result)
     if not windows:
         return Verdict(False, "nothing was recorded: the NCCO needs a record action.")
@@ -75,10 +75,9 @@ def check_records_until_key(lab: Lab, ncco: list[dict], key: str, *, callee: str
 def check_whole_call(lab: Lab, ncco: list[dict], *, callee: str,
                      folder: str = "recordings") -> Verdict:
     """Exercise: the recording must cover the call from the answer to its end."""
-    bad = _invalid(ncco)
-    if bad:
-        return bad
     result = _run(lab, ncco, callee, folder)
+    if isinstance(result, Verdict):
+        return result
     end = result.timeline["ended"] - _answered(result)
     for start, stop, _ in _windows(result):
         if start <= 0.01 and stop >= end - 0.01:
@@ -130,10 +129,9 @@ def check_blocking(ncco: list[dict], index: int, should_block: bool) -> Verdict:
 def check_split_channels(lab: Lab, ncco: list[dict], channels: int, *, callee: str,
                          folder: str = "recordings") -> Verdict:
     """Exercise: produce a recording with `channels` separate channels."""
-    bad = _invalid(ncco)
-    if bad:
-        return bad
     result = _run(lab, ncco, callee, folder)
+    if isinstance(result, Verdict):
+        return result
     if not result.files:
         return Verdict(False, "no recording arrived.")
     from .recordings import load

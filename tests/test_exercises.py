@@ -1,0 +1,56 @@
+"""The lessons' self-checks: a right answer passes, a wrong one fails with the reason."""
+
+from __future__ import annotations
+
+from helpers import exercises
+
+PRESSES_HASH, TALKER, AGENT = "447700900002", "447700900001", "447700900007"
+CONNECT = {"action": "connect", "from": "447700900000",
+           "endpoint": [{"type": "phone", "number": AGENT}]}
+
+
+def test_records_until_key(lab, downloads):
+    right = [{"action": "record", "endOnKey": "#"}, {"action": "talk", "text": "Got it"}]
+    wrong = [{"action": "record", "timeOut": 3}, {"action": "talk", "text": "Got it"}]
+    assert exercises.check_records_until_key(lab, right, "#", callee=PRESSES_HASH,
+                                             folder=downloads).passed
+    verdict = exercises.check_records_until_key(lab, wrong, "#", callee=PRESSES_HASH,
+                                                folder=downloads)
+    assert not verdict.passed and "timeOut" in verdict.why
+
+
+def test_whole_call(lab, downloads):
+    right = [{"action": "record"}, {"action": "talk", "text": "Welcome"},
+             {"action": "wait", "timeout": 5}]
+    wrong = [{"action": "talk", "text": "Welcome"}, {"action": "record"},
+             {"action": "wait", "timeout": 5}]
+    assert exercises.check_whole_call(lab, right, callee=TALKER, folder=downloads).passed
+    assert not exercises.check_whole_call(lab, wrong, callee=TALKER, folder=downloads).passed
+
+
+def test_agent_not_recorded(lab, downloads):
+    right = [{"action": "record", "endOnSilence": 3}, CONNECT]
+    wrong = [{"action": "record"}, CONNECT]
+    assert exercises.check_agent_not_recorded(lab, right, folder=downloads).passed
+    verdict = exercises.check_agent_not_recorded(lab, wrong, folder=downloads)
+    assert not verdict.passed and "agent's voice" in verdict.why
+
+
+def test_blocking_is_checked_by_the_rules_alone():
+    assert exercises.check_blocking([{"action": "record", "timeOut": 5}], 0, True).passed
+    assert not exercises.check_blocking([{"action": "record"}], 0, True).passed
+    assert exercises.check_blocking([{"action": "record"}], 0, False).passed
+
+
+def test_split_channels(lab, downloads):
+    right = [{"action": "record", "split": "conversation", "timeOut": 4}]
+    wrong = [{"action": "record", "timeOut": 4}]
+    assert exercises.check_split_channels(lab, right, 2, callee=TALKER, folder=downloads).passed
+    verdict = exercises.check_split_channels(lab, wrong, 2, callee=TALKER, folder=downloads)
+    assert not verdict.passed and "split" in verdict.why
+
+
+def test_an_invalid_ncco_is_judged_without_a_call(lab, downloads):
+    verdict = exercises.check_whole_call(lab, [{"action": "record", "timeOut": 1}],
+                                         callee=TALKER, folder=downloads)
+    assert not verdict.passed and "not valid" in verdict.why
