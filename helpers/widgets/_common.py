@@ -11,8 +11,9 @@ import ipywidgets as w
 UNSET = "(unset)"
 SLIDER_SPAN = 100  # an int range this narrow gets a slider, a wider one a number box
 STEP_KINDS = ("speak", "silence", "press", "hangup")  # the callee script format
-EVENT_FIELDS = ("recording_uuid", "size", "start_time", "end_time", "dtmf", "reason",
-                "duration", "detail")
+#: What the event table shows of each event; its first column already gives the time
+#: (seconds after the answer), so the events' own wall-clock fields are left out.
+EVENT_FIELDS = ("recording_uuid", "size", "dtmf", "reason", "duration", "detail")
 UUID = re.compile(r"\b([0-9a-f]{8})-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
 ISO = re.compile(r"\b\d{4}-\d\d-\d\dT([\d:.]+)Z\b")
 GREEN, RED, GREY = "#1a7f37", "#c62828", "#666"
