@@ -296,6 +296,15 @@ ACTION_PARAMS: dict[str, dict[str, Param]] = {
     ),
 }
 
+def setting(action: str, body: dict, name: str):
+    """`body[name]`, or the rules' default for that parameter of `action` (dtmf.x for input)."""
+    if "." in name:
+        outer, inner = name.split(".", 1)
+        return (body.get(outer) or {}).get(inner, ACTION_PARAMS[action][outer].fields[inner]
+                                           .default)
+    return body.get(name, ACTION_PARAMS[action][name].default)
+
+
 #: Whether an action holds the NCCO until it finishes (NCCO reference).
 SYNCHRONOUS = {
     "record": False,

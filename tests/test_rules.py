@@ -166,3 +166,11 @@ def test_rules_agree_with_vonages_published_schema(vonage_schema, name, value):
     ncco = [{"action": "record", name: value}]
     schema_ok = vonage_schema.is_valid(ncco)
     assert schema_ok == (not rules.validate(ncco)), f"{name}={value!r}: schema {schema_ok}"
+
+
+def test_setting_reads_defaults_from_the_rules():
+    assert rules.setting("wait", {}, "timeout") == rules.ACTION_PARAMS["wait"]["timeout"].default
+    assert rules.setting("wait", {"timeout": 2}, "timeout") == 2
+    dtmf = rules.ACTION_PARAMS["input"]["dtmf"].fields
+    assert rules.setting("input", {}, "dtmf.maxDigits") == dtmf["maxDigits"].default
+    assert rules.setting("input", {"dtmf": {"maxDigits": 1}}, "dtmf.maxDigits") == 1

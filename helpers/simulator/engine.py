@@ -273,19 +273,19 @@ class CallEngine:
         self.background = []
         running = self.current
         if running and running.kind == "input" and "dtmf" in running.data["types"]:
-            digits, settings = running.data["digits"], running.data["dtmf"]
-            if digit == "#" and settings.get("submitOnHash"):
+            digits = running.data["digits"]
+            if digit == "#" and rules.setting("input", running.data["body"], "dtmf.submitOnHash"):
                 self._end_input(timed_out=False)
                 effects.append("submitted the input")
             else:
                 digits.append(digit)
-                if len(digits) >= settings.get("maxDigits", 4):
+                if len(digits) >= rules.setting("input", running.data["body"], "dtmf.maxDigits"):
                     self._end_input(timed_out=False)
                     effects.append("completed the input (maxDigits)")
                 else:
                     running.token = next(self._tokens)
-                    self._at(self.t + settings.get("timeOut", 3), "input_timeout",
-                             running.token)
+                    pause = rules.setting("input", running.data["body"], "dtmf.timeOut")
+                    self._at(self.t + pause, "input_timeout", running.token)
                     effects.append("collected by the input")
         elif running and running.kind == "record":
             rec = running.data["recording"]
@@ -412,7 +412,7 @@ class CallEngine:
         return chosen
 
     def _play(self, index: int, body: dict, kind: str, once: float) -> None:
-        loop = body.get("loop", 1)
+        loop = rules.setting(body["action"], body, "loop")
         duration = INF if loop == 0 else once * loop
         seed = _seed(kind, body.get("text") or body.get("streamUrl"))
         self.sounds.append(Sound(APP, kind, self.t, self.t + duration, seed=seed))
@@ -428,17 +428,17 @@ class CallEngine:
         self._play(index, body, "music", stream_seconds(body["streamUrl"][0]))
 
     def _start_wait(self, index: int, body: dict) -> None:
-        self._wait_for(index, "wait", float(body.get("timeout", 10)))
+        self._wait_for(index, "wait", float(rules.setting("wait", body, "timeout")))
 
     def _start_notify(self, index: int, body: dict) -> None:
         self._emit(body["eventUrl"], body.get("eventMethod", "POST"), body["payload"], "notify")
 
     def _start_input(self, index: int, body: dict) -> None:
-        settings = dict(body.get("dtmf") or {})
         running = Running(index, "input", next(self._tokens),
-                          {"types": body["type"], "dtmf": settings, "digits": [], "body": body})
+                          {"types": body["type"], "digits": [], "body": body})
         self.current = running
-        self._at(self.t + settings.get("timeOut", 3), "input_timeout", running.token)
+        self._at(self.t + rules.setting("input", body, "dtmf.timeOut"), "input_timeout",
+                 running.token)
 
     def _on_input_timeout(self, token: int) -> None:
         if self.current and self.current.kind == "input" and self.current.token == token:
@@ -474,7 +474,7 @@ class CallEngine:
         self.current = running
         self._emit_leg(leg, "started")
         self._emit_leg(leg, "ringing")
-        timeout = body.get("timeout", 60)
+        timeout = rules.setting("connect", body, "timeout")
         if leg.callee.busy:
             self._end_leg(leg, "busy", status="busy")
         elif leg.callee.answer_after is None or leg.callee.answer_after > timeout:
@@ -496,7 +496,8 @@ class CallEngine:
         leg.answered = self.t
         self._emit_leg(leg, "answered")
         self._schedule_party(leg.callee, leg.source, self.t, leg)
-        self._at(self.t + (limit or 7200), "leg_limit", leg)
+        self._at(self.t + (limit or rules.ACTION_PARAMS["connect"]["limit"].default),
+                 "leg_limit", leg)
 
     def _on_leg_no_answer(self, leg: Leg) -> None:
         if leg.ended is None:
@@ -587,7 +588,7 @@ class CallEngine:
             self._check_answered(f"play {action} into the call")
             once = talk_seconds(params["text"]) if action == "talk" else \
                 stream_seconds(params["stream_url"][0])
-            loop = params.get("loop", 1)
+            loop = rules.setting("talk", params, "loop")
             kind = "tts" if action == "talk" else "music"
             self.sounds.append(Sound(APP, kind, self.t, self.t + (INF if loop == 0 else
                                                                    once * loop),
