@@ -1,0 +1,197 @@
+"""Request bodies and error answers of the simulator's API: what is accepted, what is refused.
+
+The field tables reuse `rules.Param`, so ranges are written once; every refusal is an
+`ApiError` in Vonage's shape whose `invalid_parameters` name the field, its value and what is
+allowed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid as uuidlib
+from typing import Any
+
+import requests
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse
+
+from .. import rules
+
+ERRORS = "https://developer.nexmo.com/api-errors"
+P = rules.Param
+
+CALL_PARAMS = rules._params(
+    P("to", "endpoint", "Who to call.", required=True),
+    P("from", "object", "The caller ID: {\"type\": \"phone\", \"number\": \"...\"}."),
+    P("random_from_number", "bool", "Use a random number of the application."),
+    P("ncco", "object", "The NCCO to run."),
+    P("answer_url", "url_list", "Where to fetch the NCCO."),
+    P("answer_method", "method", "Method for answer_url.", ("GET", "POST")),
+    P("event_url", "url_list", "Where call events go."),
+    P("event_method", "method", "Method for event_url.", ("POST", "GET")),
+    P("machine_detection", "choice", "Answering-machine handling.", ("continue", "hangup")),
+    P("advanced_machine_detection", "object", "Advanced machine detection."),
+    P("length_timer", "int", "Maximum call length.", minimum=1, maximum=86400, unit="seconds"),
+    P("ringing_timer", "int", "Ringing time.", minimum=1, maximum=120, unit="seconds"),
+)
+TALK_PARAMS = rules._params(
+    P("text", "text", "What to say.", maximum=1500, required=True),
+    P("loop", "int", "Repeats; 0 until stopped.", minimum=0, maximum=100),
+    P("level", "number", "Volume.", minimum=-1, maximum=1),
+    P("language", "text", "Voice language."),
+    P("style", "int", "Voice style.", minimum=0, maximum=100),
+    P("premium", "bool", "Premium voice."),
+)
+STREAM_PARAMS = rules._params(
+    P("stream_url", "url_list", "The audio to play.", required=True),
+    P("loop", "int", "Repeats; 0 until stopped.", minimum=0, maximum=100),
+    P("level", "number", "Volume.", minimum=-1, maximum=1),
+)
+MODIFY_ACTIONS = ("hangup", "mute", "unmute", "earmuff", "unearmuff", "transfer")
+MAX_CLOCK_OFFSET = 100 * 365 * 86400  # seconds; far beyond any retention rule, far from 9999
+
+
+class ApiError(Exception):
+    """An error answer in Vonage's shape."""
+
+    def __init__(self, status: int, title: str, detail: str,
+                 invalid: list[dict] | None = None, kind: str = "bad-request"):
+        super().__init__(detail)
+        self.status, self.title, self.detail, self.invalid, self.kind = (
+            status, title, detail, invalid, kind)
+
+    def response(self) -> JSONResponse:
+        body = {"type": f"{ERRORS}#{self.kind}", "title": self.title, "detail": self.detail,
+                "instance": str(uuidlib.uuid4())}
+        if self.invalid:
+            body["invalid_parameters"] = self.invalid
+        return JSONResponse(body, status_code=self.status)
+
+
+def bad_request(detail: str, invalid: list[dict] | None = None) -> ApiError:
+    return ApiError(400, "Bad Request", detail, invalid)
+
+
+def _invalid(name: str, value: Any, reason: str, allowed: str = "") -> dict:
+    entry = {"name": name, "reason": reason, "value": value if rules._jsonable(value)
+             else repr(value)}
+    if allowed:
+        entry["allowed"] = allowed
+    return entry
+
+
+def check_body(body: Any, table: dict[str, rules.Param], what: str) -> list[dict]:
+    """Each bad or unknown field of a request body, as `invalid_parameters` entries."""
+    if not isinstance(body, dict):
+        return [_invalid("body", body, f"The {what} body must be a JSON object.")]
+    problems = []
+    for name, value in body.items():
+        param = table.get(name)
+        if param is None:
+            problems.append(_invalid(name, value, f"Unknown field {name!r} for {what}; known: "
+                                     + ", ".join(table) + "."))
+            continue
+        message = None if name == "ncco" else param.check(value)
+        if message:
+            problems.append(_invalid(name, value, message, param.allowed()))
+    for name, param in table.items():
+        if param.required and name not in body:
+            problems.append(_invalid(name, None, f"{name} is required ({param.allowed()}).",
+                                     param.allowed()))
+    return problems
+
+
+MAX_DEPTH = 32  # an NCCO nests 4 deep; deeper bodies are refused before they reach the rules
+
+
+def _not_json(token: str) -> float:
+    raise ValueError(f"{token} is not a JSON number (Python reads it, JSON does not)")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"{text[:20]} is too large for a number")
+    return value
+
+
+def _shape_problem(body: Any) -> str | None:
+    """Why a parsed body cannot be echoed or used: too deep, or a lone UTF-16 surrogate."""
+    stack = [(body, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return f"it nests deeper than {MAX_DEPTH} levels"
+        if isinstance(value, dict):
+            stack += [(k, depth) for k in value] + [(v, depth + 1) for v in value.values()]
+        elif isinstance(value, list):
+            stack += [(v, depth + 1) for v in value]
+        elif isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return "it holds a lone surrogate escape (\\ud800-\\udfff), which is not text"
+    return None
+
+
+async def read_json(request: Request) -> Any:
+    """The body as JSON, refusing what Python reads but JSON does not (NaN, 1e999, ...)."""
+    raw = await request.body()
+    if not raw:
+        return {}
+    try:
+        body = json.loads(raw, parse_constant=_not_json, parse_float=_finite)
+        problem = _shape_problem(body)
+    except (ValueError, UnicodeDecodeError, RecursionError) as err:
+        problem = str(err) if not isinstance(err, RecursionError) else \
+            f"it nests deeper than {MAX_DEPTH} levels"
+    if problem is None:
+        return body
+    raise bad_request(f"The body is not valid JSON: {problem}.",
+                      [_invalid("body", raw[:80].decode("utf-8", "replace"),
+                                "not valid JSON")]) from None
+
+
+def fetch_ncco(url: str, method: str, query: dict) -> list:
+    """Fetch an NCCO from an answer URL and check it (the simulator reaches loopback only)."""
+    try:
+        session = requests.Session()
+        session.trust_env = False
+        if method == "POST":
+            response = session.post(url, json=query, timeout=5)
+        else:
+            response = session.get(url, params=query, timeout=5)
+        ncco = response.json()
+    except (requests.RequestException, ValueError) as err:
+        raise bad_request(f"Could not fetch an NCCO from answer_url {url}: {err}",
+                          [_invalid("answer_url", [url], "did not return a JSON NCCO")]) from None
+    return ncco
+
+
+def ncco_problems(ncco: Any, name: str = "ncco") -> list[dict]:
+    problems = rules.validate(ncco)
+    entries = []
+    for p in problems:
+        entry = p.as_invalid_parameter()
+        entry["name"] = entry["name"].replace("ncco", name, 1)
+        entries.append(entry)
+    return entries
+
+
+def check_range(header: str | None, size: int) -> None:
+    """Refuse a bad Range header in JSON (Starlette would answer in plain text)."""
+    from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
+
+    if header is None:
+        return
+    try:
+        FileResponse._parse_range_header(header, size)
+    except MalformedRangeHeader as err:
+        raise bad_request(f"Bad Range header: {err.content}", [_invalid(
+            "Range", header, "a byte range such as bytes=0-1023, or no Range header")]) from None
+    except RangeNotSatisfiable:
+        raise ApiError(416, "Range Not Satisfiable", f"The Range {header[:40]} starts past the "
+                       f"end of the file ({size} bytes).", kind="range-not-satisfiable") from None
+
+
