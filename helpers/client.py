@@ -122,6 +122,7 @@ def _find_env_file() -> Path | None:
 
 _simulator = None
 _simulator_lock = threading.Lock()
+_simulator_labs: dict[Path, Lab] = {}  # the kernel's labs on the shared simulator, by event log
 
 
 def shared_simulator():
@@ -218,7 +219,12 @@ def connect(mode: str | None = None, env_file: str | Path | None = None,
     log_path = Path(events_file) if events_file else state_dir / f"events-{settings.mode}.jsonl"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     if settings.mode == "simulator":
-        return lab_for(shared_simulator(), log_path)
+        # re-running a lesson's first cell must not start one more receiver each time
+        existing = _simulator_labs.get(log_path)
+        if existing is not None and existing.receiver.running:
+            return existing
+        _simulator_labs[log_path] = lab_for(shared_simulator(), log_path)
+        return _simulator_labs[log_path]
     if not settings.application_id or not settings.private_key:
         raise LabSetupError("Live mode needs VONAGE_APPLICATION_ID and VONAGE_PRIVATE_KEY "
                             "(the path to private.key) in the environment or .env. Run "

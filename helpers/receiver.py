@@ -270,6 +270,11 @@ class Receiver:
             raise RuntimeError(f"The receiver could not start on {self.url}: {failure}")
         return self
 
+    @property
+    def running(self) -> bool:
+        """True between start() and stop()."""
+        return self._server is not None
+
     def stop(self) -> None:
         """Stop serving; stored events stay in the file."""
         if self._server is not None:

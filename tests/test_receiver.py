@@ -170,3 +170,16 @@ def test_a_busy_port_gets_a_clear_error(rx, tmp_path):
         Receiver(tmp_path / "other.jsonl", port=rx.port).start()
     assert Receiver(tmp_path / "v6.jsonl", host="::1", port=8080).event_url() == (
         "http://[::1]:8080/events")
+
+
+def test_connect_twice_in_a_kernel_reuses_the_lab(tmp_path):
+    from helpers.client import connect
+
+    first = connect(mode="simulator", events_file=tmp_path / "events.jsonl")
+    try:
+        assert connect(mode="simulator", events_file=tmp_path / "events.jsonl") is first
+    finally:
+        first.close()
+    again = connect(mode="simulator", events_file=tmp_path / "events.jsonl")
+    assert again is not first and again.receiver.running  # a closed lab is not handed out
+    again.close()
