@@ -18,9 +18,10 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from .assumptions import MP3_MAX_CHANNELS  # an mp3 holds mono or stereo only
+
 INSTALL_HINT = "Install ffmpeg with `apt-get install ffmpeg` (macOS: `brew install ffmpeg`)."
 WRITABLE = {".wav": ("WAV", "PCM_16"), ".ogg": ("OGG", "VORBIS"), ".mp3": ("MP3", "MPEG_LAYER_III")}
-MP3_MAX_CHANNELS = 2
 
 
 class RecordingError(ValueError):

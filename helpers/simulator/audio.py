@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from ..assumptions import BEEP_HZ, DEFAULT_SPLIT_CHANNELS, SAMPLE_RATE
+from ..assumptions import BEEP_HZ, DEFAULT_SPLIT_CHANNELS, MP3_MAX_CHANNELS, SAMPLE_RATE
 
 KINDS = ("speech", "tts", "music", "beep", "dtmf")
 FADE_SECONDS = 0.005  # linear fade at each edge of every sound, so no clicks
@@ -33,7 +33,6 @@ FORMATS = {
     "wav": ("WAV", "PCM_16", {}),
     "ogg": ("OGG", "VORBIS", {}),
 }
-MP3_MAX_CHANNELS = 2  # libsndfile's LAME encoder writes mono or stereo only
 
 DTMF_ROWS = {"123A": 697.0, "456B": 770.0, "789C": 852.0, "*0#D": 941.0}
 DTMF_COLS = {"147*": 1209.0, "2580": 1336.0, "369#": 1477.0, "ABCD": 1633.0}
