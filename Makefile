@@ -41,4 +41,4 @@ bench: setup
 	$(PY) benchmarks/bench_recording.py
 
 lint: setup
-	$(VENV)/bin/ruff check helpers tests benchmarks
+	$(VENV)/bin/ruff check .

@@ -1,52 +1,143 @@
-"""Recording Lab: the helpers every lesson imports in its first cell (`from helpers import *`).
+"""Recording Lab: what every lesson imports in its first cell, `from helpers import *`.
 
-Names are loaded on first use, so `import helpers` stays quick and a missing optional
-dependency only matters to the lesson that needs it.
+Listed explicitly, layer by layer from the bottom up (as ipywidgets' own `widgets/__init__.py`
+does), so a reader sees where each name lives. The import order follows the layers on purpose,
+which is why isort is told to leave this file alone (pyproject.toml).
 """
 
-from importlib import import_module
+# The rules of an NCCO and who answers the simulator's calls
+from .callees import NUMBERS
+from .rules import (
+    RECORD_PARAMS,
+    SYNCHRONOUS,
+    blocking_reason,
+    explain,
+    is_blocking,
+    record_table,
+    validate,
+)
 
-from .simulator.callees import NUMBERS
+# Connecting: the SDK client, the simulator or live Vonage, the webhook receiver
+from .client import Lab, connect
 
-_EXPORTS = {
-    "client": ["connect", "Lab"],
-    "calls": ["place_call", "run_call", "wait_for_recording", "wait_until_ended",
-              "download_recording", "timeline", "set_callee", "advance_clock", "sdk_changes",
-              "RecordingDownloadError"],
-    "rules": ["validate", "explain", "is_blocking", "blocking_reason", "record_table",
-              "RECORD_PARAMS", "SYNCHRONOUS"],
-    "views": ["describe_setup", "describe", "events_table", "key_presses", "player",
-              "personas"],
-    "plots": ["plot_timeline", "compare_timelines", "plot_waveform", "plot_spectrogram",
-              "plot_before_after"],
-    "recordings": ["load", "to_mp3", "to_wav", "leading_silence", "trim_leading_silence",
-                   "split_channels", "keep_channel", "drop_channel", "ffmpeg_status"],
-    "widgets": ["NccoBuilder", "RecordForm", "CalleeEditor", "CallRunner", "playground"],
-    "check_live": ["check_live", "check_public_url"],
-    "signed_webhooks": ["send_test_event", "check_tampered"],
-    "diagnose": ["diagnose"],
-    "diagnose_widget": ["DiagnoserWidget"],
-    "cases": ["load_cases", "find_case"],
-    "clinic": ["plot_leading_silence", "seconds_until_answered", "mp3_sizes", "size_table",
-               "plot_sizes", "compare_calls", "plot_voices_in_mono", "plot_hangup_attempts",
-               "hang_up_when_ready", "recorded_span", "delivery_table", "fetch_all_recordings",
-               "plot_fetch_runs", "FetchReport"],
-    "clinic_checks": ["check_starts_with_sound", "check_mp3", "check_collects_key",
-                      "check_channels_kept", "check_whole_message", "check_hangup_function",
-                      "check_case_fix", "ticket_text"],
-    "exercises": ["check_records_until_key", "check_whole_call", "check_agent_not_recorded",
-                  "check_blocking", "check_split_channels"],
-}
-_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+# Test calls, their timelines and their recordings
+from .call_timeline import CallTimeline
+from .calls import (
+    RecordingDownloadError,
+    advance_clock,
+    download_recording,
+    paced,
+    place_call,
+    run_call,
+    sdk_changes,
+    set_callee,
+    timeline,
+    wait_for_recording,
+    wait_idle,
+    wait_until_ended,
+)
+from .recordings import (
+    drop_channel,
+    ffmpeg_status,
+    keep_channel,
+    leading_silence,
+    load,
+    split_channels,
+    to_mp3,
+    to_wav,
+    trim_leading_silence,
+)
+
+# What lessons show: summaries, tables, plots, widgets
+from .plots import (
+    compare_timelines,
+    plot_before_after,
+    plot_spectrogram,
+    plot_timeline,
+    plot_waveform,
+)
+from .views import describe, describe_setup, events_table, key_presses, personas, player
+from .widgets import (
+    CalleeEditor,
+    CallRunner,
+    DiagnoserWidget,
+    NccoBuilder,
+    RecordForm,
+    playground,
+)
+
+# The support clinic: its pictures, the diagnoser, the case library, live mode, signed webhooks
+from .cases import find_case, load_cases
+from .check_live import check_live, check_public_url
+from .clinic import (
+    FetchReport,
+    compare_calls,
+    delivery_table,
+    fetch_all_recordings,
+    hang_up_when_ready,
+    mp3_sizes,
+    plot_fetch_runs,
+    plot_hangup_attempts,
+    plot_leading_silence,
+    plot_sizes,
+    plot_voices_in_mono,
+    recorded_span,
+    seconds_until_answered,
+    size_table,
+)
+from .diagnoser import diagnose
+from .signed_webhooks import send_test_event
+
+# Self-checks: every exercise answers with a Verdict
+from .exercises import (
+    check_agent_not_recorded,
+    check_blocking,
+    check_case_fix,
+    check_channels_kept,
+    check_collects_key,
+    check_hangup_function,
+    check_mp3,
+    check_records_until_key,
+    check_split_channels,
+    check_starts_with_sound,
+    check_tampered,
+    check_whole_call,
+    check_whole_message,
+    ticket_text,
+)
+from .verdict import Verdict
 
 # The built-in callees by persona: TALKER, PRESSES_HASH, SILENT, VOICEMAIL_CALLER, AGENT, ...
-_PERSONA_NAMES = {name.upper().replace("-", "_"): number for name, number in NUMBERS.items()}
-globals().update(_PERSONA_NAMES)
+PERSONA_NUMBERS = {name.upper().replace("-", "_"): number for name, number in NUMBERS.items()}
+globals().update(PERSONA_NUMBERS)
 
-__all__ = sorted(_WHERE) + sorted(_PERSONA_NAMES)
-
-
-def __getattr__(name: str):
-    if name in _WHERE:
-        return getattr(import_module(f"{__name__}.{_WHERE[name]}"), name)
-    raise AttributeError(f"module 'helpers' has no attribute {name!r}")
+__all__ = [
+    # rules
+    "RECORD_PARAMS", "SYNCHRONOUS", "blocking_reason", "explain", "is_blocking", "record_table",
+    "validate",
+    # connecting
+    "Lab", "connect",
+    # calls, timelines and recordings
+    "CallTimeline", "RecordingDownloadError", "advance_clock", "download_recording", "paced",
+    "place_call", "run_call", "sdk_changes", "set_callee", "timeline", "wait_for_recording",
+    "wait_idle", "wait_until_ended", "drop_channel", "ffmpeg_status", "keep_channel",
+    "leading_silence", "load", "split_channels", "to_mp3", "to_wav", "trim_leading_silence",
+    # views, plots, widgets
+    "compare_timelines", "plot_before_after", "plot_spectrogram", "plot_timeline",
+    "plot_waveform", "describe", "describe_setup", "events_table", "key_presses", "personas",
+    "player", "CalleeEditor", "CallRunner", "DiagnoserWidget", "NccoBuilder", "RecordForm",
+    "playground",
+    # the clinic
+    "find_case", "load_cases", "check_live", "check_public_url", "FetchReport", "compare_calls",
+    "delivery_table", "fetch_all_recordings", "hang_up_when_ready", "mp3_sizes",
+    "plot_fetch_runs", "plot_hangup_attempts", "plot_leading_silence", "plot_sizes",
+    "plot_voices_in_mono", "recorded_span", "seconds_until_answered", "size_table", "diagnose",
+    "send_test_event",
+    # self-checks
+    "Verdict", "check_agent_not_recorded", "check_blocking", "check_case_fix",
+    "check_channels_kept", "check_collects_key", "check_hangup_function", "check_mp3",
+    "check_records_until_key", "check_split_channels", "check_starts_with_sound",
+    "check_tampered", "check_whole_call", "check_whole_message", "ticket_text",
+    # persona numbers
+    *sorted(PERSONA_NUMBERS),
+]

@@ -7,6 +7,8 @@ real behaviour can correct it in one place. Lessons that rely on one say so.
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlparse
+
 #: Default `format` of a record action (Vonage docs say mp3; the SDK leaves it unset).
 DEFAULT_FORMAT = "mp3"
 
@@ -48,6 +50,23 @@ TALK_MIN_SECONDS = 0.8
 #: Length of a `stream` when the audio cannot be fetched: the URL's `duration=N` query
 #: parameter if present, otherwise this many seconds.
 DEFAULT_STREAM_SECONDS = 10.0
+
+
+def talk_seconds(text: str) -> float:
+    """How long the text-to-speech voice takes to say `text` once (TALK_SECONDS_PER_WORD)."""
+    words = max(1, len(str(text).split()))
+    return max(TALK_MIN_SECONDS, words * TALK_SECONDS_PER_WORD)
+
+
+def stream_seconds(url: str) -> float:
+    """Length of a stream's audio: the URL's `duration=N` query parameter, else the default."""
+    try:
+        value = float(parse_qs(urlparse(url).query).get("duration", [""])[0])
+        if 0 < value <= 86400:
+            return value
+    except ValueError:
+        pass
+    return DEFAULT_STREAM_SECONDS
 
 #: The beep played by `beepStart`: its length and pitch. The NCCO does not wait for it.
 BEEP_SECONDS = 0.5

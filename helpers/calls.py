@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,11 +22,10 @@ from vonage_voice.models.requests import CreateCallRequest
 from vonage_voice.models.responses import CreateCallResponse
 
 from . import rules
+from .call_timeline import CallTimeline
+from .callees import DEFAULT_CALLEE, Callee, parse_callee
 from .client import SIMULATOR_NUMBER, Lab
-
-TERMINAL_STATUSES = ("completed", "busy", "cancelled", "failed", "rejected", "timeout",
-                     "unanswered")
-
+from .event_text import TERMINAL as TERMINAL_STATUSES
 
 SUFFIXES = {"audio/mpeg": ".mp3", "audio/mp3": ".mp3", "audio/wav": ".wav", "audio/x-wav": ".wav",
             "audio/ogg": ".ogg", "application/json": ".json"}
@@ -131,7 +132,7 @@ class CallResult:
     record_events: list[dict]
     files: list[Path]
     final_status: dict
-    timeline: dict | None  # simulator only
+    timeline: CallTimeline | None  # simulator only
 
     @property
     def events(self) -> list[dict]:
@@ -148,9 +149,9 @@ def run_call(lab: Lab, ncco: list[dict], to: str = "447700900001", *,
     final = wait_until_ended(lab, call, timeout)
     expected = None
     if lab.simulator is not None:
-        lab.simulator.wait_idle(timeout)
+        wait_idle(lab, timeout)
         story = timeline(lab, call)
-        expected = sum(1 for e in story["events"] if e["kind"] == "record" and e["url"]
+        expected = sum(1 for e in story.events if e["kind"] == "record" and e["url"]
                        and e["url"].startswith(lab.event_url("")))
     else:
         story = None
@@ -232,11 +233,52 @@ def _sim_path(lab: Lab, path: str) -> str:
     return path
 
 
-def timeline(lab: Lab, call: CreateCallResponse | dict | str) -> dict:
+# --- the simulator's control endpoints (`/_sim/...`): the only way the lab drives it --------
+
+def timeline(lab: Lab, call: CreateCallResponse | dict | str) -> CallTimeline:
     """The simulator's timeline of a call: actions, recording windows, key presses, events."""
-    uuid = call if isinstance(call, str) else _field(call, "uuid")
-    return lab.vonage.http_client.get(lab.api_host,
-                                      _sim_path(lab, f"/_sim/calls/{uuid}/timeline"))
+    return CallTimeline.from_json(lab.vonage.http_client.get(
+        lab.api_host, _sim_path(lab, f"/_sim/calls/{_uuid(call)}/timeline")))
+
+
+def _uuid(call: CreateCallResponse | dict | str) -> str:
+    return call if isinstance(call, str) else _field(call, "uuid")
+
+
+def wait_idle(lab: Lab, timeout: float = 60.0) -> bool:
+    """Wait until every simulated call has ended and delivered its events; False on time-out."""
+    reply = lab.vonage.http_client.post(lab.api_host, _sim_path(lab, "/_sim/idle"),
+                                        {"timeout": timeout})
+    return bool(reply["idle"])
+
+
+def set_pace(lab: Lab, pace: float | None, call: CreateCallResponse | dict | str | None = None
+             ) -> float | None:
+    """Run new calls (or one running `call`) at `pace`: 1 is real time, None as fast as
+    possible. Returns the pace that was set before."""
+    if call is None:
+        previous = lab.vonage.http_client.get(lab.api_host, _sim_path(lab, "/_sim/pace"))
+        lab.vonage.http_client.put(lab.api_host, "/_sim/pace", {"pace": pace})
+        return previous["pace"]
+    path = _sim_path(lab, f"/_sim/calls/{_uuid(call)}/pace")
+    return lab.vonage.http_client.put(lab.api_host, path, {"pace": pace})["pace"]
+
+
+@contextmanager
+def paced(lab: Lab, pace: float | None = 1.0) -> Iterator[None]:
+    """Calls created inside this block run at `pace` (1.0: real time, like a real call)."""
+    previous = set_pace(lab, pace)
+    try:
+        yield
+    finally:
+        set_pace(lab, previous)
+
+
+def get_callee(lab: Lab, number: str) -> tuple[Callee, bool]:
+    """The scripted phone that answers `number`, and whether it is the default (nobody
+    scripted that number)."""
+    body = lab.vonage.http_client.get(lab.api_host, _sim_path(lab, f"/_sim/callees/{number}"))
+    return parse_callee(number, body), body == DEFAULT_CALLEE.as_json()
 
 
 def set_callee(lab: Lab, number: str, script: list[dict], answer_after: float | None = 1.0,

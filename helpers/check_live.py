@@ -347,7 +347,7 @@ def _secret_step(result: LiveCheck, secret: str | None) -> None:
 
 def check_public_url(public_url: str):
     """Exercise: would this PUBLIC_URL carry Vonage's webhooks to the lab?"""
-    from .exercises import Verdict
+    from .verdict import Verdict
 
     result = LiveCheck("live")
     if _public_url_step(result, public_url):

@@ -1,5 +1,5 @@
-"""The support clinic's helpers: pictures that show a ticket's cause, a resumable download loop
-for every recording before retention ends, and the self-check for the case-library exercises.
+"""The support clinic's helpers: pictures that show a ticket's cause and a resumable download
+loop for every recording before retention ends. (The clinic's self-checks are in `exercises`.)
 
 Each picture is built from the same evidence a trainee can read: the simulator's timeline, the
 recording's samples, the files on disk. Times are seconds, never wall-clock times.
@@ -17,15 +17,17 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 from vonage_http_client.errors import HttpRequestError
 
-from . import assumptions, clinic_checks, plots, recordings
+from . import assumptions, plots, recordings
+from .call_timeline import CALLER, CallTimeline, as_timeline
 from .calls import CallResult, RecordingDownloadError, download_recording
+from .calls import timeline as fetch_timeline
 from .client import Lab
-from .clinic_checks import *  # noqa: F403  (the self-checks of the clinic's exercises)
+from .event_text import event_kind
 
 __all__ = ["plot_leading_silence", "seconds_until_answered", "mp3_sizes", "size_table",
            "plot_sizes", "compare_calls", "plot_voices_in_mono", "plot_hangup_attempts",
            "hang_up_when_ready", "recorded_span", "delivery_table", "FetchReport",
-           "fetch_all_recordings", "plot_fetch_runs", *clinic_checks.__all__]
+           "fetch_all_recordings", "plot_fetch_runs"]
 
 SOURCE_NAMES = {0: "the caller", 1: "talk / stream (what the caller hears)"}
 SOURCE_COLOURS = ["#31a354", "#fd8d3c", "#1c9099", "#756bb1", "#d6616b"]
@@ -118,7 +120,7 @@ def plot_sizes(rows: list[dict], *, title: str = "Size of one minute of call: th
 
 
 # --- 09: DTMF and call legs ----------------------------------------------------------------------
-def compare_calls(timelines: dict[str, dict], *, title: str) -> Figure:
+def compare_calls(timelines: dict[str, CallTimeline], *, title: str) -> Figure:
     """`compare_timelines` with each panel titled by its name alone, without the blue line
     that marks the action after a record (these comparisons are about something else)."""
     fig = plots.compare_timelines(timelines, title=title)
@@ -130,15 +132,15 @@ def compare_calls(timelines: dict[str, dict], *, title: str) -> Figure:
     return fig
 
 
-def plot_voices_in_mono(path: str | Path, timeline: dict, *, title: str | None = None,
+def plot_voices_in_mono(path: str | Path, timeline: CallTimeline, *, title: str | None = None,
                         names: dict[int, str] | None = None) -> Figure:
     """A mono recording with who was speaking when underneath: every voice in one channel.
 
     `names` labels the timeline's sound sources: 0 the caller, 1 the NCCO, 2+ connected legs.
     """
-    rec = recordings.load(path)
+    rec, timeline = recordings.load(path), as_timeline(timeline)
     window = plots._window_of(timeline, rec)
-    start = window["start"] if window else 0.0
+    start = window.start if window else 0.0
     fig = plots._LabFigure(figsize=(plots.WIDTH, 3.4), layout="constrained")
     wave, who = fig.subplots(2, 1, sharex=True, height_ratios=[2, 1.4])
     times, lows, highs = recordings.envelope(rec.channel(0), rec.sample_rate,
@@ -146,12 +148,12 @@ def plot_voices_in_mono(path: str | Path, timeline: dict, *, title: str | None =
     wave.fill_between(times, lows, highs, color=plots.WAVE_COLOURS[-1], lw=0.4)
     wave.set(yticks=[], ylim=(-1.05, 1.05))
     wave.set_ylabel("the file\n(one channel)", rotation=0, ha="right", va="center")
-    sources = sorted({s["source"] for s in timeline["sounds"] if s["kind"] != "beep"})
+    sources = sorted({s.source for s in timeline.sounds if s.kind != "beep"})
     for row, source in enumerate(sources):
         colour = SOURCE_COLOURS[min(source, len(SOURCE_COLOURS) - 1)]
-        for sound in (s for s in timeline["sounds"] if s["source"] == source):
-            end = sound["end"] if sound["end"] is not None else start + rec.duration
-            a, b = max(sound["start"] - start, 0.0), min(end - start, rec.duration)
+        for sound in (s for s in timeline.sounds if s.source == source):
+            end = sound.end if sound.end is not None else start + rec.duration
+            a, b = max(sound.start - start, 0.0), min(end - start, rec.duration)
             if b > a:
                 who.barh(row, b - a, left=a, color=colour, height=0.6)
                 wave.axvspan(a, b, color=colour, alpha=0.18, lw=0)
@@ -168,9 +170,9 @@ def plot_voices_in_mono(path: str | Path, timeline: dict, *, title: str | None =
 
 
 # --- 10: hang-up too early, where events went ----------------------------------------------------
-def _hangups(timeline: dict) -> list[tuple[float, bool]]:
+def _hangups(timeline: CallTimeline) -> list[tuple[float, bool]]:
     """(time, accepted) of each hang-up request: accepted when the call ended at that moment."""
-    log, found = timeline["log"], []
+    log, found = timeline.log, []
     for i, entry in enumerate(log):
         if entry["what"] == "request" and entry["request"] == "hangup":
             ended = any(e["what"] == "end" and e["t"] == entry["t"] for e in log[i + 1:])
@@ -178,11 +180,12 @@ def _hangups(timeline: dict) -> list[tuple[float, bool]]:
     return found
 
 
-def plot_hangup_attempts(timeline: dict, *, title: str | None = None) -> Figure:
+def plot_hangup_attempts(timeline: CallTimeline, *, title: str | None = None) -> Figure:
     """The call's states from its creation, the set-up time, and each hang-up request's fate."""
-    log = timeline["log"]
+    timeline = as_timeline(timeline)
+    log = timeline.log
     states = [(e["t"], e["status"]) for e in log if e["what"] == "status"]
-    end = timeline["ended"] if timeline["ended"] is not None else timeline["now"]
+    end = timeline.end  # times here count from the creation, not the answer
     fig = plots._LabFigure(figsize=(plots.WIDTH, 2.8), layout="constrained")
     ax = fig.subplots()
     colours = {"started": "#f0f0f0", "ringing": "#fdd0a2", "answered": "#a1d99b"}
@@ -194,8 +197,8 @@ def plot_hangup_attempts(timeline: dict, *, title: str | None = None) -> Figure:
             narrow = nxt[0] - t < 0.08 * span
             ax.text((t + nxt[0]) / 2, 1.33 if narrow else 1, status, ha="center",
                     va="bottom" if narrow else "center", fontsize=plots.FONT)
-    if timeline["ended"] is not None:
-        ax.text(end + 0.01 * span, 1, f"ended: {timeline['status']}", va="center",
+    if timeline.ended is not None:
+        ax.text(end + 0.01 * span, 1, f"ended: {timeline.status}", va="center",
                 fontsize=plots.FONT, weight="bold")
     setup = assumptions.CALL_SETUP_SECONDS
     ax.axvspan(0, setup, color="#fcbba1", alpha=0.5, lw=0)
@@ -236,25 +239,18 @@ def hang_up_when_ready(lab: Lab, call: Any, *, pause: float = 1.0, attempts: int
 def recorded_span(result: CallResult) -> str:
     """What was recorded (seconds from the answer), what ended it, and when the caller spoke."""
     story = result.timeline
-    answered = story["answered"] or 0.0
-    spans = ", ".join(f"{r['start'] - answered:.1f}-{r['end'] - answered:.1f} s "
-                      f"({r['end'] - r['start']:.1f} s, ended by {r['ended_by']})"
-                      for r in story["recordings"]) or "nothing"
-    spoke = ", ".join(f"{s['start'] - answered:.1f}-{s['end'] - answered:.1f}"
-                      for s in story["sounds"] if s["source"] == 0 and s["kind"] == "speech")
+    spans = ", ".join(f"{w.start:.1f}-{w.end:.1f} s ({w.length:.1f} s, ended by {w.ended_by})"
+                      for w in story.windows()) or "nothing"
+    spoke = ", ".join(f"{a:.1f}-{b:.1f}" for a, b in story.spans((CALLER,)))
     return f"recorded {spans}; the caller spoke {spoke or 'never'} s"
 
 
 def delivery_table(lab: Lab, call: Any) -> str:
     """Every event of the call (simulator), seconds from the answer, and where it was sent."""
-    from .calls import timeline as call_timeline
-    from .receiver import event_kind
-
-    story = call_timeline(lab, call)
-    answered = story["answered"] or 0.0
-    done = list(story.get("deliveries", []))
+    story = fetch_timeline(lab, call)
+    done = list(story.deliveries)
     lines = [f"{'t (s)':>6}  {'event':10} sent to"]
-    for item in story["events"]:
+    for item in story.events:
         kind = event_kind(item["payload"])
         if item["url"] is None:
             where = "NOWHERE: no eventUrl on the action, no event_url on the call"
@@ -264,7 +260,7 @@ def delivery_table(lab: Lab, call: Any) -> str:
             path = "/" + item["url"].split("/", 3)[3]
             where = f"{item['method']} {path} -> " + (str(match.get("status_code"))
                                                       if "status_code" in match else "failed")
-        lines.append(f"{item['t'] - answered:6.1f}  {kind:10} {where}")
+        lines.append(f"{story.rel(item['t']):6.1f}  {kind:10} {where}")
     return "\n".join(lines)
 
 

@@ -22,6 +22,7 @@ from matplotlib.textpath import text_to_path
 from matplotlib.transforms import blended_transform_factory
 
 from . import recordings
+from .call_timeline import APP, CALLER, CallTimeline, RecordingRun, as_timeline
 from .recordings import Recording
 
 DPI = 100
@@ -83,11 +84,6 @@ class _Story:
     next_after_record: tuple[float, str] | None
 
 
-def _clock(timeline: dict):
-    """(t0, function turning a timeline time, None = the call's end, into seconds from t0)."""
-    t0 = timeline["answered"] if timeline.get("answered") is not None else 0.0
-    end = timeline["ended"] if timeline.get("ended") is not None else timeline["now"]
-    return t0, lambda t: (end if t is None else t) - t0
 
 
 def _describe(action: str, body: dict) -> str:
@@ -104,9 +100,9 @@ def _describe(action: str, body: dict) -> str:
     }.get(action, action)
 
 
-def _actions(timeline: dict, rel) -> tuple[list[_Bar], list[_Bar]]:
+def _actions(timeline: CallTimeline, rel) -> tuple[list[_Bar], list[_Bar]]:
     """(actions the NCCO waited on, actions that ran in the background), from the log."""
-    log, waited, background = timeline["log"], [], []
+    log, waited, background = timeline.log, [], []
     for i, entry in enumerate(log):
         action, body, index = entry.get("action"), entry.get("body") or {}, entry.get("index")
         if entry["what"] != "action" or action == "notify":
@@ -114,18 +110,18 @@ def _actions(timeline: dict, rel) -> tuple[list[_Bar], list[_Bar]]:
         done = next((e for e in log[i + 1:] if e.get("index") == index
                      and e["what"] in ("action", "action_end")), None)
         stop = done["t"] if done and done["what"] == "action_end" else None
-        run = next((r for r in timeline["recordings"] if r["action_index"] == index
-                    and abs(r["start"] - entry["t"]) < 1e-6), {})
+        run = next((r for r in timeline.recordings if r.action_index == index
+                    and abs(r.start - entry["t"]) < 1e-6), None)
         label = _describe(action, body)
-        if action == "record" and stop is None and not run.get("blocking", True):
-            until = run["end"]
+        if action == "record" and stop is None and run is not None and not run.blocking:
+            until = run.end
             holds = any(e["what"] == "holding" and e["t"] == entry["t"] for e in log)
             label = "record: last action, holds the call open" if holds else \
                 "record, not blocking: the NCCO moves on"
         elif action in ("talk", "stream") and body.get("bargeIn"):
             kind = "tts" if action == "talk" else "music"
-            until = next((s["end"] for s in timeline["sounds"] if s["source"] == 1
-                          and s["kind"] == kind and abs(s["start"] - entry["t"]) < 1e-6), None)
+            until = next((s.end for s in timeline.sounds if s.source == APP
+                          and s.kind == kind and abs(s.start - entry["t"]) < 1e-6), None)
             label += " (bargeIn: the NCCO moves on)"
         else:
             waited.append(_Bar(rel(entry["t"]), rel(stop), label, COLOURS["ncco"], short=action))
@@ -135,45 +131,45 @@ def _actions(timeline: dict, rel) -> tuple[list[_Bar], list[_Bar]]:
     return waited, background
 
 
-def _sound_bars(timeline: dict, source: int, rel, colour: str) -> list[_Bar]:
-    return [_Bar(rel(s["start"]), rel(s["end"]), s["digit"] or "" if s["kind"] == "dtmf" else
-                 SOUND_NAMES.get(s["kind"], s["kind"]),
-                 COLOURS.get(s["kind"], colour) if source == 1 else colour)
-            for s in timeline["sounds"]
-            if s["source"] == source and not (source != 1 and s["kind"] == "dtmf")]
+def _sound_bars(timeline: CallTimeline, source: int, rel, colour: str) -> list[_Bar]:
+    return [_Bar(rel(s.start), rel(s.end), s.digit or "" if s.kind == "dtmf" else
+                 SOUND_NAMES.get(s.kind, s.kind),
+                 COLOURS.get(s.kind, colour) if source == APP else colour)
+            for s in timeline.sounds
+            if s.source == source and not (source != APP and s.kind == "dtmf")]
 
 
-def _story(timeline: dict) -> _Story:
+def _story(timeline: CallTimeline) -> _Story:
     """The lanes, top to bottom: call, NCCO, caller, keys, what they hear, legs, recording."""
-    t0, rel = _clock(timeline)
-    log, end = timeline["log"], rel(None)
+    t0, rel = timeline.zero, timeline.rel
+    log, end = timeline.log, rel(None)
     ring = rel(next((e["t"] for e in log if e.get("status") == "ringing"), t0))
-    reason = timeline.get("end_reason") or "still in progress"
+    reason = timeline.end_reason or "still in progress"
     call = _Lane("Call", [_Bar(ring, 0.0, "ringing", COLOURS["ringing"]),
                           _Bar(0.0, end, f"call ends: {reason}", COLOURS["call"], right=True)])
-    if timeline.get("answered") is None:
+    if not timeline.was_answered:
         call.bars = [_Bar(ring, end, f"not answered: {reason}", COLOURS["ringing"], right=True)]
     waited, background = _actions(timeline, rel)
     lanes = [call, _Lane("NCCO actions", waited)]
     lanes += [_Lane("NCCO, in background", background)] if background else []
-    caller = _Lane("Caller speaks", _sound_bars(timeline, 0, rel, COLOURS["speech"]))
+    caller = _Lane("Caller speaks", _sound_bars(timeline, CALLER, rel, COLOURS["speech"]))
     caller.bars += [_Bar(rel(a), rel(b), "muted", COLOURS["muted"], "xx", overlay=True)
-                    for a, b in timeline.get("mutes", [])]
+                    for a, b in timeline.mutes]
     presses = [dict(e, t=rel(e["t"])) for e in log if e["what"] == "press"]
     lanes += [caller] + ([_Lane("Keys pressed")] if presses else [])
-    lanes.append(_Lane("Caller hears", _sound_bars(timeline, 1, rel, COLOURS["tts"])))
-    for n, leg in enumerate(timeline.get("legs", []), start=1):
-        began = rel(next((e["t"] for e in log if e.get("leg") == leg["uuid"]), t0))
-        answer = rel(leg["answered"] if leg["answered"] is not None else leg["ended"])
-        bars = [_Bar(began, answer, "ringing" if leg["answered"] else "ringing, no answer",
+    lanes.append(_Lane("Caller hears", _sound_bars(timeline, APP, rel, COLOURS["tts"])))
+    for n, leg in enumerate(timeline.legs, start=1):
+        began = rel(next((e["t"] for e in log if e.get("leg") == leg.uuid), t0))
+        answer = rel(leg.answered if leg.answered is not None else leg.ended)
+        bars = [_Bar(began, answer, "ringing" if leg.answered else "ringing, no answer",
                      COLOURS["ringing"])]
-        lanes.append(_Lane(f"Connected party {n}\n{leg['number']}",
-                           bars + _sound_bars(timeline, leg["source"], rel, COLOURS["leg"])))
-    recording, many = _Lane("Recording"), len(timeline["recordings"]) > 1
-    for n, rec in enumerate(timeline["recordings"], start=1):
-        why = rec["ended_by"] or "still recording"
+        lanes.append(_Lane(f"Connected party {n}\n{leg.number}",
+                           bars + _sound_bars(timeline, leg.source, rel, COLOURS["leg"])))
+    recording, many = _Lane("Recording"), len(timeline.recordings) > 1
+    for n, rec in enumerate(timeline.recordings, start=1):
+        why = rec.ended_by or "still recording"
         why = f"until {why}" if why.startswith("the ") else f"ended by {why}"
-        recording.bars.append(_Bar(rel(rec["start"]), rel(rec["end"]),
+        recording.bars.append(_Bar(rel(rec.start), rel(rec.end),
                                    f"recorded{f' ({n})' if many else ''}: {why}",
                                    COLOURS["recording"], short="recorded"))
     lanes.append(recording)
@@ -324,15 +320,17 @@ def _rows(story: _Story) -> int:
     return sum(lane.rows for lane in story.lanes)
 
 
-def _x_label(*timelines: dict) -> str:
-    answered = [t.get("answered") is not None for t in timelines]
+def _x_label(*timelines: CallTimeline) -> str:
+    answered = [t.was_answered for t in timelines]
     return "seconds from answer" if all(answered) else \
         "seconds from the call's start (never answered)" if not any(answered) else \
         "seconds from answer (from the start, for a call never answered)"
 
 
-def plot_timeline(timeline: dict, *, title: str | None = None, ax: Axes | None = None) -> Figure:
+def plot_timeline(timeline: CallTimeline, *, title: str | None = None,
+                  ax: Axes | None = None) -> Figure:
     """A call as lanes in time: NCCO actions, who speaks and hears, keys, what was recorded."""
+    timeline = as_timeline(timeline)
     story, own = _story(timeline), ax is None
     if own:
         fig = _LabFigure(figsize=(WIDTH, 0.42 * _rows(story) + 1.4), layout="constrained")
@@ -343,8 +341,9 @@ def plot_timeline(timeline: dict, *, title: str | None = None, ax: Axes | None =
     return ax.figure
 
 
-def compare_timelines(timelines: dict[str, dict], *, title: str | None = None) -> Figure:
+def compare_timelines(timelines: dict[str, CallTimeline], *, title: str | None = None) -> Figure:
     """Calls stacked on one time axis, with a line where the action after the record starts."""
+    timelines = {name: as_timeline(t) for name, t in timelines.items()}
     stories = [_story(t) for t in timelines.values()]
     heights = [_rows(s) + 1.5 for s in stories]
     fig = _LabFigure(figsize=(WIDTH, 0.42 * sum(heights) + 1.0), layout="constrained")
@@ -381,11 +380,11 @@ def default_channel_names(channels: int) -> list[str]:
                      for n in range(2, channels)])[:channels]
 
 
-def _window_of(timeline: dict, rec: Recording) -> dict | None:
+def _window_of(timeline: CallTimeline, rec: Recording) -> RecordingRun | None:
     """The timeline's recording in this file: by recording_uuid (its name), else by length."""
-    runs = [r for r in timeline["recordings"] if r["end"] is not None]
-    named = [r for r in runs if rec.path is not None and r["recording_uuid"] == rec.path.stem]
-    return (named or sorted(runs, key=lambda r: abs(r["end"] - r["start"] - rec.duration))
+    runs = [r for r in timeline.recordings if r.end is not None]
+    named = [r for r in runs if rec.path is not None and r.recording_uuid == rec.path.stem]
+    return (named or sorted(runs, key=lambda r: abs(r.end - r.start - rec.duration))
             or [None])[0]
 
 
@@ -399,25 +398,27 @@ def _draw_envelope(ax: Axes, samples: np.ndarray, rate: int, offset: float, colo
                 ha="center", va="bottom", fontsize=FONT, color="#525252")
 
 
-def plot_waveform(path_or_recording: str | Path | Recording, *, timeline: dict | None = None,
+def plot_waveform(path_or_recording: str | Path | Recording, *,
+                  timeline: CallTimeline | None = None,
                   title: str | None = None, channel_names: list[str] | None = None) -> Figure:
     """One panel per channel; with `timeline`, 0 = the call's answer and keys/beep are marked."""
     rec = _recording(path_or_recording)
     names = list(channel_names or default_channel_names(rec.channels))
     names += [f"channel {i}" for i in range(len(names), rec.channels)]
+    timeline = as_timeline(timeline) if timeline else None
     window = _window_of(timeline, rec) if timeline else None
     offset, start, end, marks, lines = 0.0, 0.0, rec.duration, [], []
     if window:
-        _, rel = _clock(timeline)
-        offset = rel(window["start"])
+        rel = timeline.rel
+        offset = rel(window.start)
         start, end = min(0.0, offset), max(rel(None), offset + rec.duration)
-        inside = [e for e in timeline["log"] if e["what"] == "press"
-                  and window["start"] <= e["t"] <= window["end"]]
+        inside = [e for e in timeline.log if e["what"] == "press"
+                  and window.start <= e["t"] <= window.end]
         lines = [rel(e["t"]) for e in inside]
         marks = [(rel(r[0]["t"]), " key " + r[0]["digit"] if len(r) == 1 else
                   " keys " + "".join(p["digit"] for p in r), COLOURS["key"]) for r in _runs(inside)]
-        marks += [(rel(s["start"]), " beep", "#a63603") for s in timeline["sounds"]
-                  if s["kind"] == "beep" and window["start"] <= s["start"] <= window["end"]]
+        marks += [(rel(s.start), " beep", "#a63603") for s in timeline.sounds
+                  if s.kind == "beep" and window.start <= s.start <= window.end]
     fig = _LabFigure(figsize=(WIDTH, 1.5 * rec.channels + 1.2), layout="constrained")
     axes = fig.subplots(rec.channels, 1, sharex=True, sharey=True, squeeze=False)[:, 0]
     for i, ax in enumerate(axes):

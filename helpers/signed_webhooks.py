@@ -156,36 +156,13 @@ def send_test_event(lab: Any, how: str = "signed", payload: dict | None = None, 
     sent = {**original, **(change or {"status": "completed"})} if how == "tampered" else original
     key = {"signed": lab.receiver.signature_secret, "tampered": lab.receiver.signature_secret,
            "forged": secrets.token_urlsafe(36), "unsigned": None}[how]
-    reply = _post_event(lab, how, original, sent, key, path)
+    reply = post_event(lab, how, original, sent, key, path)
     if how != "signed" and reply.accepted and lab.receiver.signature_secret is None:
         reply.reason = "this receiver has no signature secret, so it checks nothing"
     return reply
 
 
-def check_tampered(lab: Any, original: dict, changed: dict) -> Any:
-    """Exercise: an event signed as `original` but delivered as `changed` must be refused."""
-    from .exercises import Verdict
-
-    if not isinstance(original, dict) or not isinstance(changed, dict):
-        return Verdict(False, "original and changed must both be dicts (JSON objects).")
-    if lab.receiver.signature_secret is None:
-        return Verdict(False, "this lab's receiver has no signature secret, so it cannot "
-                       "refuse anything; in live mode set VONAGE_SIGNATURE_SECRET.")
-    if canonical_json(original) == canonical_json(changed):
-        return Verdict(False, "changed is the same JSON as original, so its payload_hash "
-                       "still matches and the receiver accepts it. Change, add or remove a "
-                       "field.")
-    reply = _post_event(lab, "tampered", original, changed, lab.receiver.signature_secret,
-                        "/exercise")
-    if reply.status == 401 and "payload_hash" in reply.reason:
-        return Verdict(True, "the receiver refused it with 401: the body no longer matches "
-                       "the payload_hash the signature vouches for, so any change, however "
-                       "small, is caught.")
-    return Verdict(False, f"the receiver answered {reply.status} ({reply.reason or 'ok'}); "
-                   "expected 401 because the body changed after signing.")
-
-
-def _post_event(lab: Any, how: str, signed: dict, sent: dict, key: str | None,
+def post_event(lab: Any, how: str, signed: dict, sent: dict, key: str | None,
                 path: str) -> WebhookReply:
     """Sign `signed` with `key` (None: no signature) and post `sent` to the lab's receiver."""
     import requests

@@ -36,22 +36,19 @@ def describe(result: CallResult) -> str:
     story = result.timeline
     lines = [f"Call to {result.to}: final status {result.final_status.get('status')!r}."]
     if story is not None:
-        answered = story["answered"]
-        if answered is None:
+        if not story.was_answered:
             lines.append("Nobody answered, so no NCCO ran and nothing was recorded.")
         else:
-            lines.append(f"Answered {answered:.1f} s after the call was placed; ended "
-                         f"{story['ended'] - answered:.1f} s after the answer "
-                         f"({story['end_reason']}).")
-        for rec, path in zip(story["recordings"], result.files, strict=False):
-            start, end = rec["start"] - (answered or 0), rec["end"] - (answered or 0)
-            params = rec["params"]
+            lines.append(f"Answered {story.answered:.1f} s after the call was placed; ended "
+                         f"{story.duration():.1f} s after the answer ({story.end_reason}).")
+        for window, path in zip(story.windows(), result.files, strict=False):
+            params = window.run.params
             fmt = rules.record_format(params)
             layout = f"{rules.channel_count(params)} channel(s)"
-            lines.append(f"Recording of action {rec['action_index']}: {start:.1f}-{end:.1f} s "
-                         f"after the answer ({end - start:.1f} s, {fmt}, {layout}, "
-                         f"{os.path.getsize(path):,} bytes); what ended it: "
-                         f"{rec['ended_by']}.")
+            lines.append(f"Recording of action {window.action}: {window.start:.1f}-"
+                         f"{window.end:.1f} s after the answer ({window.length:.1f} s, {fmt}, "
+                         f"{layout}, {os.path.getsize(path):,} bytes); what ended it: "
+                         f"{window.ended_by}.")
     else:
         for event, path in zip(result.record_events, result.files, strict=False):
             lines.append(f"A recording of {event['size']:,} bytes, saved as {Path(path).name}.")
@@ -80,14 +77,11 @@ def events_table(result: CallResult) -> str:
     story = result.timeline
     rows = [("t (s)", "event", "sent to", "details")]
     if story is not None:
-        answered = story["answered"] or 0.0
-        for item in story["events"]:
-            payload = item["payload"]
-            url = item["url"] or "(nowhere: no eventUrl)"
+        for row in story.event_rows():
+            url = row.url or "(nowhere: no eventUrl)"
             path = "/" + url.split("/", 3)[3] if url.count("/") >= 3 else url
-            rows.append((f"{item['t'] - answered:7.2f}", event_kind(payload) if
-                         item["kind"] != "notify" else "notify",
-                         f"{item['method']} {path}", _event_details(payload)))
+            rows.append((f"{row.at:7.2f}", row.kind, f"{row.method} {path}",
+                         _event_details(row.payload)))
     else:
         for event in result.events:
             rows.append(("", event_kind(event), event.get("_received", {}).get("path", ""),
@@ -100,10 +94,8 @@ def events_table(result: CallResult) -> str:
 
 def key_presses(result: CallResult) -> str:
     """Each key the caller pressed, when, and what it did to the NCCO."""
-    story = result.timeline
-    answered = story["answered"] or 0.0
-    lines = [f"{e['t'] - answered:5.2f} s  key {e['digit']}: {e['effect']}" for e in story["log"]
-             if e["what"] == "press"]
+    lines = [f"{p['at']:5.2f} s  key {p['digit']}: {p['effect']}"
+             for p in result.timeline.presses()]
     return "\n".join(lines) or "No key was pressed."
 
 
@@ -133,7 +125,7 @@ def player(path: str | Path, label: str | None = None) -> Player:
 
 def personas() -> str:
     """The simulator's built-in phones: number, persona name and behaviour."""
-    from .simulator.callees import persona_table
+    from .callees import persona_table
 
     return "\n".join(f"{row['number']}  {row['persona']:16} {row['behaviour']}"
                      for row in persona_table())

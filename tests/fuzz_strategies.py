@@ -15,7 +15,7 @@ import pytest
 from hypothesis import strategies as st
 
 from helpers import rules
-from helpers.simulator.callees import NUMBERS
+from helpers.callees import NUMBERS
 
 SPEC = Path(__file__).resolve().parents[2] / "shared" / "vonage-spec" / "voice-openapi.yml"
 # Callees that hang up within a minute: a fuzzed call never records for hours.

@@ -11,20 +11,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from helpers import rules
+from helpers.callees import PERSONAS
 from helpers.cases import Case, find_case, load_cases
 from helpers.client import Lab
-from helpers.diagnose import (
-    DIAGNOSE_NUMBER,
-    FINDINGS,
-    MAX_INPUT_CHARS,
-    NOTICES,
-    Diagnosis,
-    Finding,
-    diagnose,
-)
-from helpers.diagnose_findings import CHECKS
-from helpers.diagnose_widget import DiagnoserWidget
-from helpers.simulator.callees import PERSONAS
+from helpers.diagnoser import DIAGNOSE_NUMBER, FINDINGS, NOTICES, Diagnosis, Finding, diagnose
+from helpers.diagnoser.context import CHECKS
+from helpers.diagnoser.diagnosis import MAX_INPUT_CHARS
+from helpers.widgets.diagnoser import DiagnoserWidget
 
 CASES = load_cases()
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -295,7 +288,7 @@ def test_record_only_says_what_a_blocking_record_does(lab, downloads):
                          "447700900001", lab=lab, folder=str(downloads))
     finding = next(f for f in diagnosis.findings if f.code == "record-only-action")
     assert "the call ends as soon as the recording stops" in finding.message
-    assert diagnosis.timeline["end_reason"] == "the person on the call hung up"
+    assert diagnosis.timeline.end_reason == "the person on the call hung up"
 
 
 def test_every_check_is_registered_once():
@@ -339,7 +332,7 @@ def test_widget_chooses_a_persona_and_works_without_a_lab(downloads):
 
 def test_widget_turns_a_crash_into_a_sentence(monkeypatch):
     widget = DiagnoserWidget(ncco="[]")
-    monkeypatch.setattr("helpers.diagnose_widget.diagnose",
+    monkeypatch.setattr("helpers.widgets.diagnoser.diagnose",
                         lambda *a, **k: (_ for _ in ()).throw(RuntimeError("disk full")))
     assert widget.run() is None and widget.error == "The diagnoser stopped: disk full"
     assert repr(widget) == "<NCCO diagnoser: stopped>" and not widget.button.disabled

@@ -40,8 +40,8 @@ from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 from requests.adapters import HTTPAdapter
 
+from helpers.callees import NUMBERS
 from helpers.receiver import Receiver
-from helpers.simulator.callees import NUMBERS
 from helpers.simulator.server import Simulator
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from helpers import calls
+from helpers.callees import NUMBERS
 from helpers.client import Lab, lab_for
 from helpers.receiver import EventLog, Receiver, event_kind
-from helpers.simulator.callees import NUMBERS
 from helpers.simulator.server import Simulator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,7 +60,7 @@ def key(record: dict) -> tuple:
 def sent_by_simulator(lab: Lab, call) -> Counter:
     """The events the simulator says it sent to the receiver for one call."""
     story = calls.timeline(lab, call)
-    return Counter(key(e["payload"]) for e in story["events"]
+    return Counter(key(e["payload"]) for e in story.events
                    if str(e["url"]).startswith(lab.receiver.url))
 
 

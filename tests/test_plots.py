@@ -39,9 +39,9 @@ def agent_call(lab, tmp_path_factory):
     return calls.run_call(lab, ncco, to=TALKER, folder=tmp_path_factory.mktemp("agent"))
 
 
-def window(timeline: dict) -> tuple[float, float]:
-    rec, t0 = timeline["recordings"][0], timeline["answered"]
-    return rec["start"] - t0, rec["end"] - t0
+def window(timeline) -> tuple[float, float]:
+    first = timeline.windows()[0]
+    return first.start, first.end
 
 
 def shaded(ax) -> list[tuple[float, float]]:
@@ -87,7 +87,7 @@ def test_timeline_marks_presses_beep_and_end(hash_call):
     assert "#" in shown and "ended the recording (endOnKey)" in shown
     assert "beep" in shown and "record (waits for endOnKey #)" in shown
     assert "call ends: the NCCO ran out of actions" in shown
-    end = hash_call.timeline["ended"] - hash_call.timeline["answered"]
+    end = hash_call.timeline.ended - hash_call.timeline.answered
     assert vertical_lines(ax, plots.COLOURS["end"]) == [pytest.approx(end)]
 
 

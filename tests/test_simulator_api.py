@@ -170,10 +170,10 @@ def test_modify_a_running_call_mute_talk_dtmf_transfer(lab, sim):
         lab.voice.transfer_call_ncco(call.uuid, [Talk(text="Goodbye now")])
     calls.wait_until_ended(lab, call)
     tl = calls.timeline(lab, call)
-    assert len(tl["mutes"]) == 1 and tl["mutes"][0][1] is not None
-    dtmf = [s for s in tl["sounds"] if s["kind"] == "dtmf"]
-    assert [s["digit"] for s in dtmf] == ["1", "2"] and dtmf[0]["source"] == 1
-    assert [e["action"] for e in tl["log"] if e["what"] == "action"][-1] == "talk"
+    assert len(tl.mutes) == 1 and tl.mutes[0][1] is not None
+    dtmf = [s for s in tl.sounds if s.kind == "dtmf"]
+    assert [s.digit for s in dtmf] == ["1", "2"] and dtmf[0].source == 1
+    assert [e["action"] for e in tl.log if e["what"] == "action"][-1] == "talk"
 
 
 def test_list_calls_filters_and_pages(lab):
@@ -277,7 +277,7 @@ def test_pace_endpoints_slow_a_call_down_and_speed_it_up_again(lab, sim):
     final = calls.wait_until_ended(lab, call, timeout=30)
     assert final["status"] == "completed"
     tl = calls.timeline(lab, call)
-    assert tl["ended"] - tl["answered"] == pytest.approx(600.0)
+    assert tl.ended - tl.answered == pytest.approx(600.0)
 
 
 @pytest.mark.parametrize("bad", [0, -1, "fast", True, [1]])

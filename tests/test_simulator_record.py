@@ -25,14 +25,14 @@ def run(lab, ncco, to=TALKER, recordings=1, **options):
 
 def starts(timeline, action):
     """Times (seconds after answer) at which actions of this kind started."""
-    return [round(e["t"] - timeline["answered"], 3) for e in timeline["log"]
+    return [round(e["t"] - timeline.answered, 3) for e in timeline.log
             if e["what"] == "action" and e["action"] == action]
 
 
 def window(timeline, n=0):
-    rec = timeline["recordings"][n]
-    return round(rec["start"] - timeline["answered"], 3), round(rec["end"] -
-                                                               timeline["answered"], 3)
+    rec = timeline.recordings[n]
+    return round(rec.start - timeline.answered, 3), round(rec.end -
+                                                               timeline.answered, 3)
 
 
 def seconds_between(event):
@@ -54,7 +54,7 @@ def test_record_first_without_timeout_records_the_whole_call(lab, downloads):
     assert starts(tl, "talk") == [0.0]  # the NCCO moved straight on
     talk = 5 * assumptions.TALK_SECONDS_PER_WORD
     assert window(tl) == (0.0, pytest.approx(talk + 3))  # until the NCCO ran out: call ended
-    assert tl["end_reason"] == "the NCCO ran out of actions"
+    assert tl.end_reason == "the NCCO ran out of actions"
     path, samples, rate = load(lab, event, downloads)
     assert len(samples) / rate == pytest.approx(seconds_between(event), abs=0.05)
     assert path.stat().st_size == event["size"]
@@ -67,14 +67,14 @@ def test_record_last_without_timeout_records_the_rest_until_hangup(lab, download
     call, (event,), tl = run(lab, ncco, to=VOICEMAIL)
     talk = 7 * assumptions.TALK_SECONDS_PER_WORD
     assert window(tl) == (pytest.approx(talk), pytest.approx(16.0))  # hangup at 16 s
-    assert tl["end_reason"] == "the person on the call hung up"
+    assert tl.end_reason == "the person on the call hung up"
 
 
 def test_record_last_with_a_silent_caller_runs_until_length_timer(lab):
     ncco = [{"action": "record"}]
     _, (event,), tl = run(lab, ncco, to=SILENT, length_timer=40)
     assert window(tl) == (0.0, 40.0)
-    assert tl["end_reason"] == "length_timer reached"
+    assert tl.end_reason == "length_timer reached"
 
 
 def test_end_on_key_blocks_until_the_key_then_continues(lab):
@@ -83,14 +83,14 @@ def test_end_on_key_blocks_until_the_key_then_continues(lab):
     _, (event,), tl = run(lab, ncco, to=PRESSES_HASH)
     press = 5.0  # the persona presses # five seconds after answering
     assert window(tl) == (0.0, pytest.approx(press + assumptions.DTMF_TONE_SECONDS))
-    assert tl["recordings"][0]["ended_by"] == "endOnKey #"
+    assert tl.recordings[0].ended_by == "endOnKey #"
     assert starts(tl, "talk") == [pytest.approx(press + assumptions.DTMF_TONE_SECONDS)]
 
 
 def test_end_on_key_ignores_other_keys(lab):
     ncco = [{"action": "record", "endOnKey": "*", "timeOut": 20}]
     _, _, tl = run(lab, ncco, to=KEYPAD)
-    assert tl["recordings"][0]["ended_by"] != "endOnKey *"
+    assert tl.recordings[0].ended_by != "endOnKey *"
 
 
 def test_end_on_silence_ends_after_n_quiet_seconds(lab):
@@ -98,7 +98,7 @@ def test_end_on_silence_ends_after_n_quiet_seconds(lab):
     ncco = [{"action": "record", "endOnSilence": 3}, {"action": "talk", "text": "Bye"}]
     _, _, tl = run(lab, ncco, to=VOICEMAIL)
     assert window(tl) == (0.0, pytest.approx(13.0))
-    assert tl["recordings"][0]["ended_by"] == "endOnSilence 3"
+    assert tl.recordings[0].ended_by == "endOnSilence 3"
     assert starts(tl, "talk") == [pytest.approx(13.0)]
 
 
@@ -185,7 +185,7 @@ def test_split_with_three_channels_puts_the_connected_agent_on_its_own(lab, down
     assert energy(samples, rate, agent_answer + 0.2, agent_answer + 2.8, 2) > 0.05
     assert energy(samples, rate, agent_answer + 0.2, agent_answer + 2.8, 1) == 0.0
     assert energy(samples, rate, 0, samples.shape[0] / rate, 0) == 0.0  # silent caller
-    assert tl["legs"][0]["number"] == AGENT
+    assert tl.legs[0].number == AGENT
 
 
 def test_beep_start_puts_a_beep_at_the_start(lab, downloads):
@@ -215,9 +215,9 @@ def test_without_any_event_url_the_record_event_goes_nowhere(lab):
                             event_url="http://127.0.0.1:9/unused")
     lab.simulator.wait_idle(30)
     tl = calls.timeline(lab, call)
-    record = [e for e in tl["events"] if e["kind"] == "record"]
+    record = [e for e in tl.events if e["kind"] == "record"]
     assert record and record[0]["url"] == "http://127.0.0.1:9/unused"
-    failed = [d for d in tl["deliveries"] if d["event"] == "record"]
+    failed = [d for d in tl.deliveries if d["event"] == "record"]
     assert "error" in failed[0]  # nobody listening: the event is lost, as on Vonage
 
 
@@ -246,8 +246,8 @@ def test_bargein_true_versus_false(lab):
     for barge in (False, True):
         ncco = [{"action": "record"}, {**prompt, "bargeIn": barge}, collect]
         _, _, tl = run(lab, ncco, to=EARLY)
-        results[barge] = [e for e in tl["events"] if e["kind"] == "input"][0]["payload"]
-        effects[barge] = [e["effect"] for e in tl["log"] if e["what"] == "press"][0]
+        results[barge] = [e for e in tl.events if e["kind"] == "input"][0]["payload"]
+        effects[barge] = [e["effect"] for e in tl.log if e["what"] == "press"][0]
     # the persona presses 1 one second after answering, while the prompt still plays
     assert results[False]["dtmf"] == {"digits": "", "timed_out": True}
     assert "not heard" in effects[False]
@@ -268,7 +268,7 @@ def test_caller_hanging_up_during_connect_ends_the_call_once(lab):
     lab.simulator.wait_idle(30)
     statuses = [e["status"] for e in lab.events.for_call(uuid=call.uuid) if "status" in e]
     assert statuses == ["started", "ringing", "answered", "completed"]
-    assert [e["what"] for e in tl["log"]].count("end") == 1
-    leg = tl["legs"][0]
-    assert leg["ended"] == tl["ended"]
+    assert [e["what"] for e in tl.log].count("end") == 1
+    leg = tl.legs[0]
+    assert leg.ended == tl.ended
     assert window(tl) == (0.0, 11.5)

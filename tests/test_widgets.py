@@ -11,7 +11,7 @@ import pytest
 
 import helpers
 from helpers import rules
-from helpers.simulator.callees import PERSONAS
+from helpers.callees import PERSONAS
 from helpers.widgets import (
     UNSET,
     ActionForm,

@@ -2,7 +2,8 @@
 
 `tickets.json` ships inside the package. Each ticket holds the customer's words, their NCCO
 (as they wrote it, mistakes included; a string when they pasted broken JSON), who answers the
-test call, what the diagnoser must find, and the support reply. Tests run the diagnoser over
+test call, what the diagnoser must find, the support reply and, for a ticket that is fixed in
+the NCCO alone, what the fix must clear and achieve (`fix`). Tests run the diagnoser over
 every ticket; the clinic notebooks walk through some and turn the rest into exercises.
 """
 
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
 from typing import Any
+
+from ..verdict import Verdict
 
 TOLERANCE = 0.05  # seconds: how close a simulated recording window must be to the expected one
 
@@ -28,6 +31,10 @@ class Case:
     callee: str | dict | None
     expected: dict
     answer: str
+    #: For a ticket fixed in the NCCO alone: the findings the fix must clear (`clears`, the
+    #: customer's complaint) and what the simulated call must then do (`goals`). None when the
+    #: answer lies elsewhere: the trainee names the mistakes with `check_answer` instead.
+    fix: dict | None = None
 
     @property
     def ncco_text(self) -> str:
@@ -36,7 +43,7 @@ class Case:
 
     def diagnose(self, lab=None, folder: str = "recordings"):
         """Run the diagnoser on this ticket's NCCO and callee (simulated when `lab` is given)."""
-        from ..diagnose import diagnose
+        from ..diagnoser import diagnose
 
         return diagnose(self.ncco, self.callee, lab=lab, folder=folder)
 
@@ -68,10 +75,8 @@ class Case:
                 wrong.append(f"recordings {got}, expected {want['recordings']}")
         return wrong
 
-    def check_answer(self, codes: list[str]):
+    def check_answer(self, codes: list[str]) -> Verdict:
         """Self-check for an exercise: did the trainee name this ticket's classic mistakes?"""
-        from ..exercises import Verdict
-
         expected, given = set(self.expected.get("findings", [])), set(codes)
         if given == expected:
             return Verdict(True, f"{self.id}: " + ", ".join(sorted(expected)) + ".")

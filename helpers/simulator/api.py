@@ -21,6 +21,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from .. import assumptions, rules
+from ..callees import PERSONAS, ScriptError, parse_callee, persona_table
 from .auth import AuthError, check_bearer, unauthorized_body
 from .bodies import (
     CALL_PARAMS,
@@ -37,7 +38,6 @@ from .bodies import (
     ncco_problems,
     read_json,
 )
-from .callees import PERSONAS, ScriptError, parse_callee, persona_table
 from .engine import CallStateError
 from .server import Call, Simulator
 

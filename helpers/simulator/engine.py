@@ -17,11 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 from .. import assumptions, rules
+from ..assumptions import stream_seconds, talk_seconds
+from ..callees import Callee
 from .audio import Sound
-from .callees import Callee
 
 FIRST_LEG, APP = 0, 1  # sound sources; connected legs are 2, 3, ...
 INF = math.inf
@@ -87,23 +87,6 @@ class Leg:
 
 def _seed(*parts: Any) -> int:
     return zlib.crc32(repr(parts).encode()) & 0x7FFFFFFF
-
-
-def talk_seconds(text: str) -> float:
-    """How long the text-to-speech voice takes to say `text` once."""
-    words = max(1, len(str(text).split()))
-    return max(assumptions.TALK_MIN_SECONDS, words * assumptions.TALK_SECONDS_PER_WORD)
-
-
-def stream_seconds(url: str) -> float:
-    """Length of a stream's audio: the URL's `duration=N` query parameter, else the default."""
-    try:
-        value = float(parse_qs(urlparse(url).query).get("duration", [""])[0])
-        if 0 < value <= 86400:
-            return value
-    except ValueError:
-        pass
-    return assumptions.DEFAULT_STREAM_SECONDS
 
 
 class CallEngine:

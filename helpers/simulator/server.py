@@ -24,8 +24,8 @@ from typing import Any
 import requests
 
 from .. import assumptions, signed_webhooks
+from ..callees import DEFAULT_CALLEE, PERSONAS, Callee
 from . import audio
-from .callees import DEFAULT_CALLEE, PERSONAS, Callee
 from .engine import CallEngine, RecordingRun
 from .keys import Credentials, ensure_credentials
 

@@ -19,11 +19,12 @@ from .. import rules
 from ._common import RED, UNSET, _lines, _pre
 from .builder import NccoBuilder
 from .callee import CalleeEditor
+from .diagnoser import DiagnoserWidget
 from .forms import ActionForm, ParamForm, RecordForm
 from .runner import CallRunner
 
-__all__ = ["UNSET", "ActionForm", "CalleeEditor", "CallRunner", "NccoBuilder", "ParamForm",
-           "RecordForm", "playground", "record_form_demo"]
+__all__ = ["UNSET", "ActionForm", "CalleeEditor", "CallRunner", "DiagnoserWidget", "NccoBuilder",
+           "ParamForm", "RecordForm", "playground", "record_form_demo"]
 
 
 class _Titled(w.VBox):

@@ -8,7 +8,7 @@ import re
 import ipywidgets as w
 
 from .. import calls
-from ..simulator.callees import PERSONAS, ScriptError, parse_callee
+from ..callees import PERSONAS, ScriptError, parse_callee
 from ._common import (
     GREEN,
     RED,

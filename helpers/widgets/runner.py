@@ -137,12 +137,10 @@ def _event_table(result: calls.CallResult, lab) -> str:
     """The call's webhooks as an HTML table: time, kind or status, the fields that matter."""
     timeline = result.timeline
     if timeline:
-        zero = timeline.get("answered") or 0.0
-        head = "s after answer" if timeline.get("answered") is not None else "s after create"
+        head = "s after answer" if timeline.was_answered else "s after create"
         base = lab.event_url("")
-        rows = [(f"{e['t'] - zero:+.2f}", e["payload"].get("status") or e["kind"],
-                 str(e["url"] or "nowhere").removeprefix(base), e["payload"])
-                for e in sorted(timeline["events"], key=lambda e: e["t"])]
+        rows = [(f"{row.at:+.2f}", row.kind, str(row.url or "nowhere").removeprefix(base),
+                 row.payload) for row in timeline.event_rows()]
     else:
         head = "time"
         rows = [(e.get("timestamp") or e.get("end_time", ""),
@@ -184,14 +182,11 @@ def _explain_result(result: calls.CallResult) -> str:
     lines = [rules.explain(result.ncco), ""]
     timeline = result.timeline
     if timeline:
-        zero = timeline.get("answered") or 0.0
-        for n, rec in enumerate(timeline["recordings"], 1):
-            end = next(t for t in (rec["end"], timeline["ended"], timeline["now"])
-                       if t is not None)
-            lines.append(f"Recording {n} (action {rec['action_index']}) ran from "
-                         f"{rec['start'] - zero:.2f} s to {end - zero:.2f} s after the answer; "
-                         f"what ended it: {rec['ended_by']}.")
-        lines.append(f"The call ended because {timeline['end_reason']}.")
+        for n, window in enumerate(timeline.windows(), 1):
+            lines.append(f"Recording {n} (action {window.action}) ran from "
+                         f"{window.start:.2f} s to {window.end:.2f} s after the answer; "
+                         f"what ended it: {window.ended_by}.")
+        lines.append(f"The call ended because {timeline.end_reason}.")
     lines.append(f"Final status: {result.final_status.get('status')}.")
     return "\n".join(lines)
 

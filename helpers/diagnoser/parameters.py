@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 
-from . import assumptions, rules
-from .calls import sdk_changes
-from .diagnose_context import APP, CALLER, Context, Finding, check, names
+from .. import assumptions, rules
+from ..call_timeline import APP, CALLER
+from ..calls import sdk_changes
+from .context import Context, Finding, check, names
 
 SHORT_TIMEOUT_SECONDS = 20  # below this a spoken message (voicemail, description) is cut
 LEADING_SILENCE_SECONDS = 3.0  # a recording quiet this long at its start gets a finding
@@ -31,7 +32,7 @@ def channels_without_split(ctx: Context) -> list[Finding]:
                    "separate channels from Python.")
         window = ctx.window(i)
         if window:
-            got = rules.channel_count(window["params"])
+            got = rules.channel_count(window.run.params)
             how = ("the NCCO went through the Python SDK, which added split" if got > 1 else
                    "the NCCO was sent as plain JSON")
             message += f" In the simulated call the file has {got} channel(s): {how}."
@@ -53,8 +54,8 @@ def no_event_url(ctx: Context) -> list[Finding]:
                    "without a status, the recording never arrives although Vonage made it.")
         window = ctx.window(i)
         if window:
-            sent = next((e["url"] for e in ctx.timeline["events"] if e["kind"] == "record" and
-                         e["payload"].get("recording_uuid") == window["recording_uuid"]), None)
+            sent = next((e["url"] for e in ctx.timeline.events if e["kind"] == "record" and
+                         e["payload"].get("recording_uuid") == window.run.recording_uuid), None)
             if sent:
                 path = str(sent).removeprefix(ctx.receiver_base) or "/"
                 message += (f" In the simulated call it went to the call's event_url "
@@ -77,12 +78,12 @@ def timeout_too_short(ctx: Context) -> list[Finding]:
         message = (f"Action {i} stops recording after timeOut: {json.dumps(n)} s, shorter than "
                    "most spoken messages: a voicemail or a caller's description is cut off.")
         window, cut = ctx.window(i), False
-        if window and window["ended_by"] == "timeOut":
+        if window and window.ended_by == "timeOut":
             talking = [b for a, b in ctx.spans((CALLER, *ctx.other_party()))
-                       if a < window["e"] - 0.05 < b or window["e"] <= a < ctx.rel(None)]
+                       if a < window.end - 0.05 < b or window.end <= a < ctx.rel(None)]
             cut = bool(talking)
             if cut:
-                message += (f" In the simulated call the recording stopped at {window['e']:.1f}"
+                message += (f" In the simulated call the recording stopped at {window.end:.1f}"
                             f" s (timeOut {n}) while the caller spoke until {max(talking):.1f} "
                             "s.")
             else:
@@ -107,15 +108,15 @@ def key_never_pressed(ctx: Context) -> list[Finding]:
         fallback = rules.is_blocking(rest)  # endOnSilence or timeOut ends it without the key
         window = ctx.window(i)
         if window:
-            inside = [p for p in ctx.presses() if window["s"] <= p["at"] <= window["e"]]
+            inside = [p for p in ctx.presses() if window.start <= p["at"] <= window.end]
             if any(p["digit"] == key for p in inside) or \
-                    str(window["ended_by"]).startswith(("endOnSilence", "timeOut")):
+                    str(window.ended_by).startswith(("endOnSilence", "timeOut")):
                 continue  # the key ended it, or the fallback did its job
-            early = [p for p in ctx.presses() if p["digit"] == key and p["at"] < window["s"]]
+            early = [p for p in ctx.presses() if p["digit"] == key and p["at"] < window.start]
             evidence = (" In the simulated call the caller pressed "
                         + (" ".join(p["digit"] for p in inside) or "no key")
-                        + f" while it recorded; the recording ran {window['s']:.1f}\u2013"
-                        f"{window['e']:.1f} s and ended by {window['ended_by']}.")
+                        + f" while it recorded; the recording ran {window.start:.1f}\u2013"
+                        f"{window.end:.1f} s and ended by {window.ended_by}.")
             if early:
                 evidence += (f" ({key} was pressed at {early[0]['at']:.1f} s, before the "
                              "recording started: that press went nowhere.)")
@@ -175,7 +176,7 @@ def prompt_without_barge_in(ctx: Context) -> list[Finding]:
         if span:
             lost = [p for p in ctx.presses() if span[0] <= p["at"] < span[1]
                     and p["effect"].startswith("not heard")]
-            got = next((e["payload"]["dtmf"] for e in ctx.timeline["events"]
+            got = next((e["payload"]["dtmf"] for e in ctx.timeline.events
                         if e["kind"] == "input"), None)
             result = "" if got is None else (f"; the input then got {got['digits']!r}" +
                                              (" and timed out" if got["timed_out"] else ""))
@@ -215,8 +216,8 @@ def _as_ignored(ctx: Context, index: int) -> str:
         return ""
     left_out = names([repr(d) for d in dropped])
     return (f" Simulated with {left_out} left out, as if ignored: the recording ran "
-            f"{window['s']:.1f}\u2013{window['e']:.1f} s after the answer and ended by "
-            f"{window['ended_by']}.")
+            f"{window.start:.1f}\u2013{window.end:.1f} s after the answer and ended by "
+            f"{window.ended_by}.")
 
 
 @check
@@ -257,21 +258,21 @@ def mp3_channels(ctx: Context) -> list[Finding]:
 def hit_maximum(ctx: Context) -> list[Finding]:
     found = []
     for window in ctx.windows():
-        by_length = ctx.timeline["end_reason"] == "length_timer reached" and \
-            window["ended_by"] == "the call ended"
-        if window["ended_by"] != "the maximum recording length" and not by_length:
+        by_length = ctx.timeline.end_reason == "length_timer reached" and \
+            window.ended_by == "the call ended"
+        if window.ended_by != "the maximum recording length" and not by_length:
             continue
         sound = sum(b - a for a, b in ctx.spans(None, ("speech", "tts", "music", "dtmf"))
-                    if a < window["e"] and b > window["s"])
+                    if a < window.end and b > window.start)
         limit = (f"the call's {assumptions.DEFAULT_LENGTH_TIMER} s length limit" if by_length
                  else f"the {assumptions.DEFAULT_RECORD_TIMEOUT} s maximum length")
         found.append(Finding(
-            "recording-hit-maximum", window["action_index"],
-            f"The recording of action {window['action_index']} ran {window['d']:.0f} s "
-            f"({window['d'] / 60:.0f} min), {window['s']:.1f}\u2013{window['e']:.1f} s after the "
+            "recording-hit-maximum", window.action,
+            f"The recording of action {window.action} ran {window.length:.0f} s "
+            f"({window.length / 60:.0f} min), {window.start:.1f}\u2013{window.end:.1f} s after the "
             "answer: nothing ended it. It has no endOnSilence, timeOut or endOnKey that came "
             f"true, and the callee ({ctx.callee_label}) never hung up, so it ran until {limit}"
-            + (f"; only {sound:.0f} s of it hold any sound." if sound < 0.1 * window["d"]
+            + (f"; only {sound:.0f} s of it hold any sound." if sound < 0.1 * window.length
                else "."),
             f"Bound it: timeOut ({RANGE['timeOut']}) or endOnSilence ({RANGE['endOnSilence']}), "
             "both for a voicemail; or set length_timer on the call so a line that nobody hangs "
@@ -285,23 +286,23 @@ def leading_silence(ctx: Context) -> list[Finding]:
     for window in ctx.windows():
         heard = [(a, src) for src in (CALLER, APP, *ctx.other_party())
                  for a, b in ctx.spans((src,), ("speech", "tts", "music", "dtmf"))
-                 if b > window["s"] and a < window["e"]]
+                 if b > window.start and a < window.end]
         if not heard:
             continue  # silent from start to end: not a leading silence (see hit-maximum)
         first, source = min(heard)
-        gap = max(first, window["s"]) - window["s"]
+        gap = max(first, window.start) - window.start
         if gap < LEADING_SILENCE_SECONDS:
             continue
         who = {CALLER: "the caller", APP: "the NCCO's audio"}.get(source, "the connected party")
-        message = (f"The recording of action {window['action_index']} starts with {gap:.1f} s "
-                   f"of silence: it started {window['s']:.1f} s after the answer, but the first "
+        message = (f"The recording of action {window.action} starts with {gap:.1f} s "
+                   f"of silence: it started {window.start:.1f} s after the answer, but the first "
                    f"sound ({who}) came at {first:.1f} s.")
-        legs = [g for g in ctx.timeline["legs"] if g["answered"] is not None
-                and ctx.rel(g["answered"]) > window["s"]]
+        legs = [g for g in ctx.timeline.legs if g.answered is not None
+                and ctx.rel(g.answered) > window.start]
         if legs:
-            message += (f" Meanwhile the connect was ringing {legs[0]['number']}, which "
-                        f"answered at {ctx.rel(legs[0]['answered']):.1f} s.")
-        found.append(Finding("leading-silence", window["action_index"], message,
+            message += (f" Meanwhile the connect was ringing {legs[0].number}, which "
+                        f"answered at {ctx.rel(legs[0].answered):.1f} s.")
+        found.append(Finding("leading-silence", window.action, message,
                              "Trim it after download: helpers.recordings.trim_leading_silence "
                              "(pydub's detect_leading_silence). Or start recording later, e.g. "
                              "after the greeting, so the file starts when someone speaks."))
@@ -313,8 +314,8 @@ def not_answered(ctx: Context) -> list[Finding]:
     if not ctx.simulated or ctx.answered is not None:
         return []
     return [Finding("call-not-answered", None,
-                    f"The call was not answered (status {ctx.timeline['status']!r}: "
-                    f"{ctx.timeline['end_reason']}), so the NCCO never ran: no recording and no "
+                    f"The call was not answered (status {ctx.timeline.status!r}: "
+                    f"{ctx.timeline.end_reason}), so the NCCO never ran: no recording and no "
                     "record event.",
                     "Nothing in the NCCO to fix: check the number and that the phone is "
                     "reachable; the call's status events (busy, unanswered, timeout) say what "

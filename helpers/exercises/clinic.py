@@ -1,6 +1,6 @@
 """Self-checks for the clinic notebooks' exercises: run or read the trainee's answer, say why.
 
-As in `helpers.exercises`, no answer is hidden in a string: each check runs the trainee's NCCO
+As in `lessons`, no answer is hidden in a string: each check runs the trainee's NCCO
 on the simulator (or reads their file) and judges the evidence a trainee can plot.
 """
 
@@ -12,57 +12,34 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import recordings
-from .calls import TERMINAL_STATUSES, place_call, run_call, wait_until_ended
-from .client import Lab
-from .diagnose_findings import NOTICES
-from .exercises import Verdict, _invalid
-from .simulator.callees import PERSONAS
+from .. import recordings
+from ..call_timeline import APP, CALLER
+from ..callees import NUMBERS, PERSONAS
+from ..calls import TERMINAL_STATUSES, paced, place_call, run_call, set_pace, wait_until_ended
+from ..cases import find_case
+from ..client import Lab
+from ..diagnoser import NOTICES, diagnose
+from ..verdict import Verdict, invalid_ncco
 
 __all__ = ["check_starts_with_sound", "check_mp3", "check_collects_key", "check_channels_kept",
-           "check_whole_message", "check_hangup_function", "check_case_fix", "GOALS",
-           "ticket_text"]
+           "check_whole_message", "check_hangup_function", "check_case_fix", "ticket_text"]
 
-#: What each fixable ticket of the case library asks for: the findings the fix must clear
-#: (the customer's complaint) and the goals the simulated call must then meet. Tickets not
-#: listed cannot be fixed in the NCCO alone (the answer is elsewhere): name their mistakes
-#: with `case.check_answer(codes)` instead.
-GOALS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "only-3-seconds": (("end-on-silence-whole-call",), ("whole-call",)),
-    "never-arrives-no-event-url": (("no-record-event-url",), ("has-recording",)),
-    "wrong-case-timeout": (("wrong-case-name",), ("has-recording",)),
-    "hash-does-nothing": (("wrong-case-name",), ("ends-on-key", "next-action-runs")),
-    "keys-lost-during-greeting": (("bargein-false-before-input",), ("keys",)),
-    "hold-music-then-record": (("record-after-endless-action",), ("caller-words",)),
-    "agent-in-my-recording": (("connect-recorded-mono",), ("split", "whole-call")),
-    "channels-but-mono": (("channels-without-split",), ("split",)),
-    "mp3-four-channels": (("mp3-too-many-channels",), ("four-channels",)),
-    "two-hours-of-silence": (("recording-hit-maximum",), ("bounded",)),
-    "voicemail-cut-off": (("timeout-too-short",), ("caller-words",)),
-    "hangup-bad-request": (("record-only-action",), ("bounded", "has-recording")),
-    "record-after-agent": (("record-after-connect",), ("whole-call",)),
-    "first-words-missing": (("record-late",), ("whole-call",)),
-    "hash-never-pressed": (("end-on-key-never-pressed",), ("next-action-runs",)),
-    "conference-not-recorded": (("record-after-endless-action",), ("has-recording",)),
-    "record-true-on-connect": (("no-record-action",), ("whole-call",)),
-    "two-files": (("two-records",), ("one-file", "whole-call")),
-    "broken-json": ((), ("has-recording",)),
-}
 
 
 def check_starts_with_sound(lab: Lab, ncco: list[dict], *, callee: str, at_most: float = 0.5,
                             folder: str = "recordings") -> Verdict:
     """Exercise: the recording starts with sound yet still holds a person speaking."""
-    bad = _invalid(ncco)
+    bad = invalid_ncco(ncco)
     if bad:
         return bad
     result = run_call(lab, ncco, callee, folder=folder)
     if not result.files:
         return Verdict(False, "nothing was recorded: keep a record action.")
     silence = recordings.leading_silence(result.files[0])
-    rec = result.timeline["recordings"][0]
-    people = [s for s in result.timeline["sounds"] if s["source"] != 1 and s["kind"] == "speech"
-              and s["start"] < rec["end"] and (s["end"] or rec["end"]) > rec["start"]]
+    story = result.timeline
+    rec = story.windows()[0]
+    people = [(a, b) for a, b in story.spans(tuple({s.source for s in story.sounds} - {APP}))
+              if a < rec.end and b > rec.start]
     if not people:
         return Verdict(False, "the recording holds no one speaking, only the NCCO's own "
                               "sounds: it must still record the conversation.")
@@ -101,12 +78,12 @@ def check_mp3(path: str | Path, source: str | Path, *, channels: int,
 def check_collects_key(lab: Lab, ncco: list[dict], digits: str, *, callee: str,
                        folder: str = "recordings") -> Verdict:
     """Exercise: the NCCO's input receives `digits`, pressed while a prompt still plays."""
-    bad = _invalid(ncco)
+    bad = invalid_ncco(ncco)
     if bad:
         return bad
     result = run_call(lab, ncco, callee, folder=folder)
     inputs = [event["dtmf"] for event in result.events if isinstance(event.get("dtmf"), dict)]
-    presses = [e for e in result.timeline["log"] if e["what"] == "press"]
+    presses = result.timeline.presses()
     if not inputs:
         return Verdict(False, "no input event arrived: the NCCO needs an input action with "
                               "type [\"dtmf\"].")
@@ -138,39 +115,37 @@ def check_channels_kept(path: str | Path, source: str | Path, *, kept: list[int]
 def check_whole_message(lab: Lab, ncco: list[dict], *, callee: str,
                         folder: str = "recordings") -> Verdict:
     """Exercise: every word the caller says after the prompt is inside a recording."""
-    bad = _invalid(ncco)
+    bad = invalid_ncco(ncco)
     if bad:
         return bad
     result = run_call(lab, ncco, callee, folder=folder)
     story = result.timeline
-    windows = [(r["start"], r["end"]) for r in story["recordings"]]
+    windows = story.windows()
     if not windows:
         return Verdict(False, "nothing was recorded: the NCCO needs a record action.")
-    answered = story["answered"] or 0.0
-    speech = [(s["start"], s["end"]) for s in story["sounds"]
-              if s["source"] == 0 and s["kind"] == "speech"]
-    missed = [(a, b) for a, b in speech if not any(w0 <= a + 1e-6 and b <= w1 + 1e-6
-                                                    for w0, w1 in windows)]
+    missed = [(a, b) for a, b in story.spans((CALLER,)) if not any(
+        w.start <= a + 1e-6 and b <= w.end + 1e-6 for w in windows)]
     if missed:
         a, b = missed[0]
-        ended = ", ".join(r["ended_by"] for r in story["recordings"])
-        return Verdict(False, f"the caller spoke {a - answered:.1f}-{b - answered:.1f} s after the "
+        ended = ", ".join(w.ended_by for w in windows)
+        return Verdict(False, f"the caller spoke {a:.1f}-{b:.1f} s after the "
                               f"answer, outside the recording (ended by: {ended}).")
     return Verdict(True, "every word the caller said is in the recording.")
 
 
-def check_hangup_function(lab: Lab, end_call: Callable, *, callee: str = "447700900002") -> Verdict:
+def check_hangup_function(lab: Lab, end_call: Callable, *,
+                          callee: str = NUMBERS["presses-hash"]) -> Verdict:
     """Exercise: `end_call(lab, call)` ends a call created a moment ago, without an error.
 
     The call is paced (real time), so this takes a couple of seconds.
     """
-    with lab.simulator.paced(1.0):
+    with paced(lab, 1.0):
         call = place_call(lab, [{"action": "talk", "text": "Hello " * 40}], callee, quiet=True)
     try:
         end_call(lab, call)
     except Exception as error:  # the trainee's code: any error is the answer to explain
         status = getattr(getattr(error, "response", None), "status_code", None)
-        lab.simulator.set_pace(lab.simulator.calls[call.uuid], None)  # let the call run out
+        set_pace(lab, None, call)  # let the call run out
         if status == 400:
             return Verdict(False, "Vonage answered 400 Bad Request: the call was still being "
                                   "set up. Wait for its 'answered' status event (or about 2 s) "
@@ -187,13 +162,12 @@ def check_hangup_function(lab: Lab, end_call: Callable, *, callee: str = "447700
 def _goal_unmet(goal: str, diagnosis: Any) -> str | None:
     """Why the simulated call misses `goal`, or None when it meets it."""
     story, windows = diagnosis.timeline, diagnosis.windows()
-    end = story["ended"] - story["answered"]
-    speech = [(s["start"] - story["answered"], s["end"] - story["answered"])
-              for s in story["sounds"] if s["source"] == 0 and s["kind"] == "speech"]
+    end = story.duration()
+    speech = story.spans((CALLER,))
     inside = [(a, b) for a, b in speech if any(w["start"] <= a + 1e-6 and b <= w["end"] + 1e-6
                                                 for w in windows)]
-    after = [e for r in story["recordings"] for e in story["log"] if e["what"] == "action"
-             and e["index"] == r["action_index"] + 1]
+    after = [e for r in story.recordings for e in story.log if e["what"] == "action"
+             and e["index"] == r.action_index + 1]
     unmet = {
         "has-recording": not windows and "nothing was recorded",
         "whole-call": not any(w["start"] <= 0.05 and w["end"] >= end - 0.05 for w in windows)
@@ -228,18 +202,15 @@ def _same_ncco(given: Any, original: Any) -> bool:
 
 def check_case_fix(lab: Lab, case_id: str, fixed_ncco: Any) -> Verdict:
     """Exercise: fix a ticket's NCCO; the diagnoser must no longer find the customer's problem,
-    and the simulated call must now do what the customer wanted (`GOALS`)."""
-    from .cases import find_case
-    from .diagnose import diagnose
-
+    and the simulated call must now do what the customer wanted (the ticket's `fix`)."""
     case = find_case(case_id)
-    if case_id not in GOALS:
+    if case.fix is None:
         return Verdict(False, f"{case_id} is not fixed in the NCCO alone; name its mistakes "
                               "with find_case(...).check_answer([...]) instead.")
     if _same_ncco(fixed_ncco, case.ncco):
         return Verdict(False, f"this is still {case_id}'s NCCO as the customer sent it. Diagnose "
                               f"it (find_case({case_id!r}).diagnose(lab)), then edit it here.")
-    clear, goals = GOALS[case_id]
+    clear, goals = case.fix["clears"], case.fix["goals"]
     diagnosis = diagnose(fixed_ncco, case.callee, lab=lab)
     if diagnosis.problems:
         return Verdict(False, "the NCCO has problems: " + "; ".join(
@@ -247,7 +218,7 @@ def check_case_fix(lab: Lab, case_id: str, fixed_ncco: Any) -> Verdict:
     left = [f for f in diagnosis.findings if f.code in clear]
     if left:
         return Verdict(False, f"the diagnoser still finds [{left[0].code}]: {left[0].message}")
-    if diagnosis.timeline is None or diagnosis.timeline.get("answered") is None:
+    if diagnosis.timeline is None or not diagnosis.timeline.was_answered:
         return Verdict(False, "the test call did not run: " + "; ".join(diagnosis.notes))
     for goal in goals:
         why = _goal_unmet(goal, diagnosis)

@@ -10,11 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import rules
-from .simulator.callees import Callee
-from .simulator.engine import stream_seconds, talk_seconds
+from .. import rules
+from ..assumptions import stream_seconds, talk_seconds
+from ..call_timeline import CALLER, CallTimeline, Window
+from ..callees import Callee
 
-CALLER, APP = 0, 1  # timeline sound sources: the person called, what the NCCO plays
 BLOCKING_BEFORE = ("talk", "stream", "wait", "input")  # hold the NCCO for a while, then end
 
 
@@ -44,7 +44,7 @@ class Context:
     valid: bool
     callee: Callee | None = None
     callee_label: str = ""
-    timeline: dict | None = None
+    timeline: CallTimeline | None = None
     sdk_version: str = ""
     receiver_base: str = ""
     extra: dict = field(default_factory=dict)
@@ -118,61 +118,51 @@ class Context:
 
     @property
     def answered(self) -> float | None:
-        return None if self.timeline is None else self.timeline.get("answered")
+        return None if self.timeline is None else self.timeline.answered
 
     def rel(self, t: float | None) -> float:
-        """Virtual seconds from creation to seconds from the answer."""
-        zero = self.answered or 0.0
-        return (self.call_end() if t is None else t) - zero
+        """Virtual seconds from creation to seconds from the answer (None: the call's end)."""
+        if self.timeline is None:
+            return 0.0 if t is None else t
+        return self.timeline.rel(t)
 
-    def call_end(self) -> float:
-        tl = self.timeline or {}
-        return next(t for t in (tl.get("ended"), tl.get("now"), 0.0) if t is not None)
-
-    def window(self, index: int) -> dict | None:
+    def window(self, index: int) -> Window | None:
         """The simulated recording of action `index`, times from the answer; None if none."""
-        for run in (self.timeline or {}).get("recordings", []):
-            if run["action_index"] == index:
-                end = run["end"] if run["end"] is not None else self.call_end()
-                return {**run, "s": self.rel(run["start"]), "e": self.rel(end),
-                        "d": end - run["start"]}
-        return None
+        runs = () if self.timeline is None else self.timeline.recordings
+        run = next((r for r in runs if r.action_index == index), None)
+        return None if run is None else self.timeline.window(run)
 
-    def windows(self) -> list[dict]:
-        runs = (self.timeline or {}).get("recordings", [])
-        return [w for w in (self.window(r["action_index"]) for r in runs) if w]
+    def windows(self) -> list[Window]:
+        return [] if self.timeline is None else self.timeline.windows()
 
     def action_span(self, index: int) -> tuple[float, float] | None:
         """When action `index` ran, from the timeline's log, in seconds from the answer."""
-        log = (self.timeline or {}).get("log", [])
+        log = () if self.timeline is None else self.timeline.log
         start = next((e["t"] for e in log if e["what"] == "action" and e["index"] == index),
                      None)
         if start is None:
             return None
         end = next((e["t"] for e in log if e["what"] == "action_end" and e["index"] == index),
-                   self.call_end())
+                   None)
         return self.rel(start), self.rel(end)
 
     def spans(self, sources: tuple[int, ...] | None = (CALLER,),
               kinds: tuple[str, ...] = ("speech",)) -> list[tuple[float, float]]:
         """(start, end) from the answer of the sounds of these sources and kinds."""
-        return sorted((self.rel(s["start"]), self.rel(s["end"] if s["end"] is not None else
-                                                      self.call_end()))
-                      for s in (self.timeline or {}).get("sounds", [])
-                      if (sources is None or s["source"] in sources) and s["kind"] in kinds)
+        return [] if self.timeline is None else self.timeline.spans(sources, kinds)
 
     def other_party(self) -> tuple[int, ...]:
         """Sound sources of the legs a connect joined."""
-        return tuple(leg["source"] for leg in (self.timeline or {}).get("legs", []))
+        return () if self.timeline is None else tuple(leg.source for leg in self.timeline.legs)
 
     def presses(self) -> list[dict]:
         """The caller's key presses, each with `at` (seconds from the answer) and its effect."""
-        return [{**e, "at": self.rel(e["t"])} for e in (self.timeline or {}).get("log", [])
-                if e["what"] == "press" and e.get("source") == CALLER]
+        return [] if self.timeline is None else [
+            p for p in self.timeline.presses() if p.get("source") == CALLER]
 
     def end_reason(self) -> str:
-        tl = self.timeline or {}
-        return f"{self.rel(tl.get('ended')):.1f} s after the answer ({tl.get('end_reason')})"
+        tl = self.timeline
+        return f"{self.rel(None):.1f} s after the answer ({tl.end_reason if tl else None})"
 
 
 def spans_text(spans: list[tuple[float, float]]) -> str:

@@ -1,14 +1,15 @@
 """The catalogue of classic recording mistakes, and the runner of their checks.
 
 `FINDINGS` names each mistake once (code -> one line); the checks live in
-`diagnose_placement` (where a record sits) and `diagnose_parameters` (what its parameters do,
+`placement` (where a record sits) and `parameters` (what its parameters do,
 and what the simulated call shows). Every code has exactly one check and a ticket that tests it.
 """
 
 from __future__ import annotations
 
-from . import assumptions, diagnose_parameters, diagnose_placement
-from .diagnose_context import CHECKS, Context, Finding
+from .. import assumptions
+from . import parameters, placement
+from .context import CHECKS, Context, Finding
 
 #: The classic mistakes, code -> one line. Every code has one check and a ticket that tests it.
 FINDINGS: dict[str, str] = {
@@ -51,7 +52,7 @@ FINDINGS: dict[str, str] = {
 NOTICES = frozenset({"beep-after-prompt", "no-record-event-url"})
 
 #: The checks, in report order (registered by the two modules above).
-MODULES = (diagnose_placement, diagnose_parameters)  # importing them registers their checks
+MODULES = (placement, parameters)  # importing them registers their checks
 
 
 def run_checks(ctx: Context) -> tuple[list[Finding], list[str]]:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 
-from . import assumptions, rules
-from .diagnose_context import CALLER, Context, Finding, check, names, spans_text
+from .. import assumptions, rules
+from ..call_timeline import CALLER
+from .context import Context, Finding, check, names, spans_text
 
 
 def _record_start(ctx: Context, index: int) -> tuple[list[str], float | None]:
@@ -60,8 +61,8 @@ def record_after_connect(ctx: Context) -> list[Finding]:
                    "that is after the connected party hangs up: the conversation itself is not "
                    "recorded, only what comes after it.")
         if ctx.simulated:
-            message += (f" In the simulated call the recording ran only {window['s']:.1f}\u2013"
-                        f"{window['e']:.1f} s after the answer." if window else
+            message += (f" In the simulated call the recording ran only {window.start:.1f}\u2013"
+                        f"{window.end:.1f} s after the answer." if window else
                         _never_started(ctx, i, "during the connect"))
         found.append(Finding("record-after-connect", i, message,
                              "Put the record before the connect, without endOnSilence, timeOut "
@@ -95,21 +96,21 @@ def record_late(ctx: Context) -> list[Finding]:
                 evidence = True
                 message += _never_started(ctx, i, "before the NCCO reached it")
             else:
-                missed = [(a, min(b, window["s"])) for a, b in ctx.spans()
-                          if a < window["s"] - 0.05]
-                keys = [p for p in ctx.presses() if p["at"] < window["s"]]
+                missed = [(a, min(b, window.start)) for a, b in ctx.spans()
+                          if a < window.start - 0.05]
+                keys = [p for p in ctx.presses() if p["at"] < window.start]
                 evidence = bool(missed or keys)
                 if missed:
                     message += (f" In the simulated call the recording started at "
-                                f"{window['s']:.1f} s, but the caller was already speaking at "
+                                f"{window.start:.1f} s, but the caller was already speaking at "
                                 f"{spans_text(missed)}: that is missing from the file.")
                 elif keys:
                     message += (f" In the simulated call the caller pressed "
                                 f"{' '.join(p['digit'] for p in keys)} before the recording "
-                                f"started at {window['s']:.1f} s.")
+                                f"started at {window.start:.1f} s.")
                 elif static:
                     message += (f" In the simulated call nothing was lost (the caller said "
-                                f"nothing before {window['s']:.1f} s), but a caller who speaks "
+                                f"nothing before {window.start:.1f} s), but a caller who speaks "
                                 "at once is cut.")
         if static or evidence:
             found.append(Finding("record-late", i, message,
@@ -136,15 +137,15 @@ def silence_ends_whole_call(ctx: Context) -> list[Finding]:
         message += (f" It also blocks: action {first + 1} ({ctx.describe(first + 1)}) waits "
                     "until the recording stops.")
     window = ctx.window(first)
-    if window and str(window["ended_by"]).startswith("endOnSilence"):
-        later = [a for a, _ in ctx.spans((CALLER, *ctx.other_party())) if a >= window["e"]]
-        message += (f" In the simulated call the recording lasted {window['d']:.1f} s and ended "
-                    f"by {window['ended_by']}" + (
+    if window and str(window.ended_by).startswith("endOnSilence"):
+        later = [a for a, _ in ctx.spans((CALLER, *ctx.other_party())) if a >= window.end]
+        message += (f" In the simulated call the recording lasted {window.length:.1f} s and ended "
+                    f"by {window.ended_by}" + (
                         f" while the caller was still to speak at {later[0]:.1f} s" if later
                         else "") + f"; the call went on until {ctx.rel(None):.1f} s.")
     elif window:
         message += (f" In the simulated call no pause that long came, so it ran until "
-                    f"{window['ended_by']}; the first caller who pauses longer is cut off.")
+                    f"{window.ended_by}; the first caller who pauses longer is cut off.")
     return [Finding("end-on-silence-whole-call", first, message,
                     "Remove endOnSilence (and timeOut, endOnKey): a record without them does "
                     "not block and runs until the call ends. Keep endOnSilence for a message "
@@ -172,9 +173,9 @@ def record_only(ctx: Context) -> list[Finding]:
                     "ends immediately and the recording is empty.")
     window = ctx.window(0)
     if window:
-        message += (f" In the simulated call it recorded {window['s']:.1f}\u2013"
-                    f"{window['e']:.1f} s and the call ended because "
-                    f"{ctx.timeline['end_reason']}.")
+        message += (f" In the simulated call it recorded {window.start:.1f}\u2013"
+                    f"{window.end:.1f} s and the call ended because "
+                    f"{ctx.timeline.end_reason}.")
     return [Finding("record-only-action", 0, message,
                     "Greet the caller first with a talk (\"This call is recorded; please speak "
                     "after the beep\") and set beepStart; bound the recording with timeOut or "
@@ -196,7 +197,7 @@ def two_records(ctx: Context) -> list[Finding]:
     if ctx.simulated:
         runs = ctx.windows()
         message += f" The simulated call made {len(runs)} recording(s)" + (": " + "; ".join(
-            f"action {w['action_index']} {w['s']:.1f}\u2013{w['e']:.1f} s" for w in runs)
+            f"action {w.action} {w.start:.1f}\u2013{w.end:.1f} s" for w in runs)
             if runs else "") + "."
     return [Finding("two-records", recorders[1], message,
                     "Use one record if you want one file. If several are meant, match each "
@@ -252,7 +253,7 @@ def beep_after_prompt(ctx: Context) -> list[Finding]:
             continue
         _, at = _record_start(ctx, i)
         window = ctx.window(i)
-        when = f"{window['s']:.1f}" if window else (f"about {at:.1f}" if at else "some")
+        when = f"{window.start:.1f}" if window else (f"about {at:.1f}" if at else "some")
         found.append(Finding(
             "beep-after-prompt", i,
             f"Action {i} beeps when it starts, after {names([ctx.describe(j) for j in prompts])}"

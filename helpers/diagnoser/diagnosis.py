@@ -15,13 +15,9 @@ from importlib.metadata import version
 from typing import Any
 from urllib.parse import urlparse
 
-from . import rules
-from .calls import CallResult, run_call, set_callee
-from .cases import Case, load_cases
-from .client import Lab
-from .diagnose_context import Context, Finding, spans_text
-from .diagnose_findings import FINDINGS, NOTICES, run_checks
-from .simulator.callees import (
+from .. import rules
+from ..call_timeline import CallTimeline
+from ..callees import (
     DEFAULT_CALLEE,
     NUMBERS,
     PERSONAS,
@@ -29,9 +25,13 @@ from .simulator.callees import (
     ScriptError,
     parse_callee,
 )
+from ..calls import CallResult, get_callee, run_call, set_callee
+from ..client import Lab
+from .context import Context, Finding, spans_text
+from .findings import FINDINGS, NOTICES, run_checks
 
-__all__ = ["Diagnosis", "Finding", "FINDINGS", "NOTICES", "diagnose", "Case", "load_cases",
-           "DIAGNOSE_NUMBER", "DEFAULT_NUMBER"]
+__all__ = ["Diagnosis", "Finding", "FINDINGS", "NOTICES", "diagnose", "DIAGNOSE_NUMBER",
+           "DEFAULT_NUMBER"]
 
 DEFAULT_NUMBER = NUMBERS[DEFAULT_CALLEE.name]  # the talker: who answers when no callee is given
 DIAGNOSE_NUMBER = "447700909999"  # a callee script given as a dict is set on this number
@@ -151,9 +151,9 @@ def resolve_callee(callee: Any, lab: Lab | None) -> tuple[str, Callee | None, st
     if number in PERSONAS:
         return number, PERSONAS[number], f"{number}, {PERSONAS[number].name}", []
     if lab is not None and lab.simulator is not None:
-        known = lab.simulator.callee_for(number)
-        label = known.name if known is not DEFAULT_CALLEE else f"{DEFAULT_CALLEE.name}, the " \
-            "default for numbers nobody scripted"
+        known, default = get_callee(lab, number)
+        label = f"{DEFAULT_CALLEE.name}, the default for numbers nobody scripted" if default \
+            else known.name
         return number, known, f"{number}, {label}", []
     return number, None, f"{number} (script unknown without the lab)", []
 
@@ -227,20 +227,17 @@ class Diagnosis:
         return [f.code for f in self.findings]
 
     @property
-    def timeline(self) -> dict | None:
+    def timeline(self) -> CallTimeline | None:
         return None if self.result is None else self.result.timeline
 
     def windows(self) -> list[dict]:
         """Each simulated recording: action, start/end from the answer, length, what ended it."""
-        if not self.timeline or self.timeline.get("answered") is None:
+        if not self.timeline or not self.timeline.was_answered:
             return []
-        zero = self.timeline["answered"]
-        return [{"action": r["action_index"], "start": round(r["start"] - zero, 2),
-                 "end": round((r["end"] if r["end"] is not None else self.timeline["now"])
-                              - zero, 2), "ended_by": r["ended_by"],
-                 "channels": rules.channel_count(r["params"]),
-                 "format": rules.record_format(r["params"])}
-                for r in self.timeline["recordings"]]
+        return [{"action": w.action, "start": round(w.start, 2), "end": round(w.end, 2),
+                 "ended_by": w.ended_by, "channels": rules.channel_count(w.run.params),
+                 "format": rules.record_format(w.run.params)}
+                for w in self.timeline.windows()]
 
     def _sections(self) -> list[tuple[str, list[str]]]:
         kinds = ", ".join(str(a.get("action")) if isinstance(a, dict) else "?"
@@ -266,10 +263,10 @@ class Diagnosis:
             return ["Not simulated" + (": the NCCO has problems to fix first." if self.problems
                                        else ": pass lab=... to run a test call.")]
         final = self.result.final_status.get("status")
-        if tl.get("answered") is None:
-            return [f"Not answered ({tl['end_reason']}); final status {final}."]
+        if not tl.was_answered:
+            return [f"Not answered ({tl.end_reason}); final status {final}."]
         ctx = Context(self.ncco or [], True, timeline=tl)
-        lines = [f"Answered {tl['answered']:.1f} s after the call was placed; ended "
+        lines = [f"Answered {tl.answered:.1f} s after the call was placed; ended "
                  f"{ctx.end_reason()}; final status {final}."]
         speech, keys = ctx.spans(), ctx.presses()
         if speech or keys:
@@ -282,7 +279,7 @@ class Diagnosis:
                          f"{w['end']:.1f} s after the answer ({w['end'] - w['start']:.1f} s, "
                          f"{w['format']}, {w['channels']} channel(s)); ended by: "
                          f"{w['ended_by']}.")
-        if not tl["recordings"]:
+        if not tl.recordings:
             lines.append("No recording was made.")
         return lines
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .. import assumptions
+from . import assumptions
 
 
 class ScriptError(ValueError):

@@ -12,10 +12,10 @@ from typing import Any
 
 import ipywidgets as w
 
-from .client import Lab
-from .diagnose import DEFAULT_NUMBER, Diagnosis, diagnose
-from .simulator.callees import PERSONAS
-from .widgets._common import png_widget
+from ..callees import PERSONAS
+from ..client import Lab
+from ..diagnoser import DEFAULT_NUMBER, Diagnosis, diagnose
+from ._common import png_widget
 
 CUSTOM = "custom"  # the dropdown value that stands for a callee script given as a dict
 RED, GREEN, GREY = "#b3261e", "#1b7f3b", "#666"
@@ -31,9 +31,9 @@ def figures(diagnosis: Diagnosis) -> list[w.Widget]:
     """The simulated call's timeline and each recording's waveform, or sentences saying why
     a picture is missing."""
     result = diagnosis.result
-    if result is None or not result.timeline or result.timeline.get("answered") is None:
+    if result is None or not result.timeline or not result.timeline.was_answered:
         return []
-    from . import plots
+    from .. import plots
 
     jobs = [("timeline", lambda: plots.plot_timeline(
         result.timeline, title="The simulated call: what was recorded and when"))]

@@ -1,0 +1,33 @@
+"""Every self-check a trainee runs, each returning a `Verdict` (right or not yet, and why).
+
+- `lessons`: the exercises of lessons 01-07 (record until a key, the whole call, ...);
+- `clinic`: the clinic's exercises (lessons 08-11), including fixing a ticket's NCCO;
+- `webhooks`: lesson 12's signed-webhook exercise.
+
+No answer is hidden in a string: each check runs the trainee's NCCO on the simulator (or reads
+their file) and judges the same evidence a trainee can plot.
+"""
+
+from .clinic import (
+    check_case_fix,
+    check_channels_kept,
+    check_collects_key,
+    check_hangup_function,
+    check_mp3,
+    check_starts_with_sound,
+    check_whole_message,
+    ticket_text,
+)
+from .lessons import (
+    check_agent_not_recorded,
+    check_blocking,
+    check_records_until_key,
+    check_split_channels,
+    check_whole_call,
+)
+from .webhooks import check_tampered
+
+__all__ = ["check_agent_not_recorded", "check_blocking", "check_case_fix",
+           "check_channels_kept", "check_collects_key", "check_hangup_function", "check_mp3",
+           "check_records_until_key", "check_split_channels", "check_starts_with_sound",
+           "check_tampered", "check_whole_call", "check_whole_message", "ticket_text"]
