@@ -282,6 +282,10 @@ def connect(mode: str | None = None, env_file: str | Path | None = None,
     state_dir = Path(os.environ.get("RECORDING_LAB_HOME",
                                     REPO_ROOT / ".recording-lab")).expanduser()
     log_path = Path(events_file) if events_file else state_dir / f"events-{settings.mode}.jsonl"
+    if events_file is None:  # the state folder: 0700, the same rule as the simulator's
+        from .simulator.keys import ensure_private_dir
+
+        ensure_private_dir(state_dir)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     if settings.mode == "simulator":
         # re-running a lesson's first cell must not start one more receiver each time
