@@ -317,6 +317,6 @@ def connect(mode: str | None = None, env_file: str | Path | None = None,
     port = int(os.environ.get("RECORDING_LAB_RECEIVER_PORT", "8765"))
     receiver = Receiver(log_path, port=port, signature_secret=settings.signature_secret)
     event_base = settings.public_url.strip().rstrip("/")
-    receiver.events.source = event_base + "/events"
+    receiver.events.source = redact(event_base + "/events")  # shown in EventTimeout messages
     receiver.start()
     return Lab("live", client, receiver, event_base, from_number=settings.from_number)

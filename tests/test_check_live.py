@@ -411,13 +411,18 @@ def test_a_missing_key_file_is_still_named(sim, tmp_path):
 @pytest.mark.parametrize("url", ["https://trainer:hunter2-Secret@lab-tunnel.example.test/x",
                                  "http://trainer:hunter2-Secret@lab-tunnel.example.test",
                                  "//trainer:hunter2-Secret@lab-tunnel.example.test"])
-def test_a_password_in_public_url_is_masked(sim, tmp_path, url):
+def test_a_password_in_public_url_is_masked(sim, tmp_path, monkeypatch, url):
     result = check_live(write_env(tmp_path, **live_values(sim, PUBLIC_URL=url)))
     step = next(s for s in result.steps if s.name == "PUBLIC_URL")
     assert "hunter2" not in str(result)
     if url.startswith("https://"):
         assert step.ok and "https://trainer:***@lab-tunnel.example.test/x/events" in step.text
         assert "hunter2" not in repr(check_public_url(url))
+        monkeypatch.setenv("RECORDING_LAB_RECEIVER_PORT", "0")
+        with connect(env_file=write_env(tmp_path, **live_values(sim, PUBLIC_URL=url)),
+                     events_file=tmp_path / "events.jsonl") as lab:
+            assert lab.event_url() == url + "/events"  # Vonage still gets the credentials
+            assert "hunter2" not in lab.events.source  # but "events should go to" hides them
     else:
         assert step.ok is False
         with pytest.raises(LabSetupError) as caught:
