@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import vonage
@@ -61,6 +61,10 @@ class Settings:
     ca_bundle: str | None = None  # RECORDING_LAB_CA_BUNDLE: the CA to trust for that host only
     from_number: str | None = None  # VONAGE_FROM_NUMBER: a number of yours that live calls use
 
+    def __repr__(self) -> str:  # the generated one would show a password inside PUBLIC_URL
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.repr)
+        return redact(f"Settings({shown})")
+
 
 def read_settings(env_file: str | Path | None = None, mode: str | None = None) -> Settings:
     """Decide the mode: live when an application id and private key are configured."""
@@ -92,7 +96,9 @@ def mask(value: str) -> str:
     Longer than an id (a key or a token pasted in the wrong place): nothing of it is shown."""
     if len(value) > 40 or "-----" in value or value.startswith("eyJ"):
         return f"[hidden, {len(value)} characters]"
-    return f"{value[:2]}…" if len(value) <= 12 else f"{value[:4]}…{value[-4:]}"
+    if len(value) == 36 and value.count("-") == 4:  # an application id (a UUID)
+        return f"{value[:4]}…{value[-4:]}"
+    return f"{value[:2]}…"  # anything else (an API key or secret pasted here): less of it
 
 
 KEY_NEITHER = ("VONAGE_PRIVATE_KEY holds something that is neither a key nor a path to one")

@@ -85,3 +85,15 @@ def test_the_module_needs_nothing_else_from_the_lab():
     modules |= {node.module or "." for node in ast.walk(tree)
                 if isinstance(node, ast.ImportFrom) and (node.level or node.module)}
     assert modules <= {"__future__", "re", "itertools"}, modules
+
+
+def test_mask_and_settings_show_no_secret(pem):
+    from helpers.client import Settings, mask
+
+    app_id = "1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d"
+    assert mask(app_id) == "1a2b…5c6d"
+    assert mask("Zx9Yw8Vu7Ts6Rq5P") == "Zx…"  # an API secret pasted as the id: 2 characters
+    assert mask(body_of(pem)) == f"[hidden, {len(body_of(pem))} characters]"
+    shown = repr(Settings("live", app_id, pem, "https://trainer:hunter2@tunnel.example", "s" * 40))
+    assert "hunter2" not in shown and "PRIVATE" not in shown and "s" * 40 not in shown
+    assert "https://trainer:***@tunnel.example" in shown
