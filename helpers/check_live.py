@@ -18,17 +18,25 @@ import re
 import stat
 import sys
 import textwrap
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .client import LabSetupError, Settings, _sdk_client, mask, public_url_problem, read_settings
+from .client import (
+    LabSetupError,
+    Settings,
+    _sdk_client,
+    key_file,
+    mask,
+    public_url_problem,
+    read_settings,
+)
+from .secrets import redact
 
 DASHBOARD = "the Applications page of the Vonage API Dashboard"
 WIDTH = 96
 MARKS = {True: "✔", False: "✘", None: "•"}
-_PEM_BLOCK = re.compile(r"-----BEGIN[^-]*-----.*?(-----END[^-]*-----|$)", re.S)
-_JWT_LIKE = re.compile(r"eyJ[\w-]*\.[\w-]*\.?[\w-]*")
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 
 LIVE_NEEDS = [
@@ -100,13 +108,15 @@ def check_live(env_file: str | Path | None = None, mode: str | None = None) -> L
     logging.getLogger("vonage").setLevel(logging.ERROR)
     try:
         settings = read_settings(env_file, mode)
+        return _check_simulator() if settings.mode == "simulator" else _check_live(settings)
     except LabSetupError as err:
-        result = LiveCheck("live")
-        result.add("mode", False, str(err))
-        return result
-    if settings.mode == "simulator":
-        return _check_simulator()
-    return _check_live(settings)
+        problem = str(err)
+    except Exception as err:  # a bug here must not print a traceback that quotes a secret
+        problem = (f"the check itself failed ({type(err).__name__}: {err}); please report "
+                   "this line (it shows no secret).")
+    result = LiveCheck("live")
+    result.add("mode", False, problem)  # added outside the handler: no chained exception
+    return result
 
 
 def _check_simulator() -> LiveCheck:
@@ -179,12 +189,14 @@ def _key_step(result: LiveCheck, value: str | None, what: str) -> bytes | None:
     if value.lstrip().startswith("-----BEGIN"):
         pem, source = value.encode(), "the key text in VONAGE_PRIVATE_KEY"
     else:
-        path = Path(value.strip()).expanduser()
-        source = path.name
-        if not path.is_file():
-            result.add("private key", False, f"{what} points to {value.strip()!r}, which is "
-                       f"not a file on this computer. {fix}")
+        path, problem = key_file(value)  # never echoes a value that is no path
+        if path is None:
+            if problem.endswith("which is not a file"):
+                problem += " on this computer"
+            result.add("private key", False, f"{problem.replace('VONAGE_PRIVATE_KEY', what)}"
+                       f". {fix}")
             return None
+        source = path.name
         try:
             pem = path.read_bytes()
         except OSError as err:
@@ -227,7 +239,7 @@ def _host_step(result: LiveCheck, settings: Settings) -> bool:
                    "it only applies to another Voice API host (the lab's tests use a "
                    "simulator). Fix: remove RECORDING_LAB_CA_BUNDLE to talk to Vonage.")
         return False
-    if settings.ca_bundle and not Path(settings.ca_bundle).expanduser().is_file():
+    if settings.ca_bundle and not _is_file(settings.ca_bundle):
         result.add("API host", False, "RECORDING_LAB_CA_BUNDLE is not a file. Fix: point it "
                    "at the CA certificate of VONAGE_API_HOST, or remove both.")
         return False
@@ -351,8 +363,8 @@ def check_public_url(public_url: str):
 
     result = LiveCheck("live")
     if _public_url_step(result, public_url):
-        return Verdict(True, f"Vonage can post events to {public_url.rstrip('/')}/events, and "
-                       "the tunnel forwards them to the receiver.")
+        return Verdict(True, redact(f"Vonage can post events to {public_url.rstrip('/')}/events, "
+                                    "and the tunnel forwards them to the receiver."))
     return Verdict(False, result.steps[-1].text)
 
 
@@ -364,9 +376,16 @@ def _is_private(host: str) -> bool:
     return address.is_private or address.is_loopback or address.is_link_local
 
 
+def _is_file(value: str) -> bool:
+    try:
+        return Path(value.strip()).expanduser().is_file()
+    except (OSError, ValueError):  # File name too long, a NUL byte: not a file
+        return False
+
+
 def _scrub(text: str) -> str:
-    """Belt and braces: no PEM block or JWT-like string ever reaches the output."""
-    return _JWT_LIKE.sub("[token hidden]", _PEM_BLOCK.sub("[key hidden]", text))
+    """Belt and braces: no key material, JWT, opaque value or URL password is ever shown."""
+    return redact(text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -378,9 +397,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", choices=["live", "simulator"], default=None,
                         help="check this mode (default: what connect() would choose)")
     args = parser.parse_args(argv)
-    result = check_live(args.env_file, args.mode)
-    print(result)
-    return 0 if result.ok else 1
+    try:
+        result = check_live(args.env_file, args.mode)
+    except BaseException as err:  # KeyboardInterrupt too: show the traceback, scrubbed
+        shown = "".join(traceback.format_exception(type(err), err, err.__traceback__))
+    else:
+        print(result)
+        return 0 if result.ok else 1
+    print(redact(shown), file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import vonage
@@ -19,13 +19,17 @@ from requests.adapters import HTTPAdapter
 from urllib3 import Retry
 
 from .receiver import EventLog, Receiver
+from .secrets import looks_secret, redact
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SIMULATOR_NUMBER = "447700900000"  # the caller ID of simulated calls (an Ofcom drama number)
 
 
 class LabSetupError(RuntimeError):
-    """The lab cannot connect; the message says what to fix."""
+    """The lab cannot connect; the message says what to fix (secrets in it are masked)."""
+
+    def __init__(self, message: str):
+        super().__init__(redact(message))
 
 
 class PinnedCAAdapter(HTTPAdapter):
@@ -57,6 +61,10 @@ class Settings:
     ca_bundle: str | None = None  # RECORDING_LAB_CA_BUNDLE: the CA to trust for that host only
     from_number: str | None = None  # VONAGE_FROM_NUMBER: a number of yours that live calls use
 
+    def __repr__(self) -> str:  # the generated one would show a password inside PUBLIC_URL
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.repr)
+        return redact(f"Settings({shown})")
+
 
 def read_settings(env_file: str | Path | None = None, mode: str | None = None) -> Settings:
     """Decide the mode: live when an application id and private key are configured."""
@@ -72,8 +80,9 @@ def read_settings(env_file: str | Path | None = None, mode: str | None = None) -
     if chosen is None:
         chosen = "live" if app_id and key else "simulator"
     if chosen not in ("simulator", "live"):
+        shown = f"{chosen!r}" if len(chosen) <= 40 else f"{len(chosen)} characters long"
         raise LabSetupError(f"RECORDING_LAB_MODE must be 'simulator' or 'live'; it is "
-                            f"{chosen!r}.")
+                            f"{shown}.")
     return Settings(chosen, app_id, key, values.get("PUBLIC_URL") or None,
                     values.get("VONAGE_SIGNATURE_SECRET") or None,
                     values.get("VONAGE_API_HOST") or None,
@@ -82,8 +91,53 @@ def read_settings(env_file: str | Path | None = None, mode: str | None = None) -
 
 
 def mask(value: str) -> str:
-    """Enough of an id to recognise it, not enough to copy it: `1a2b…9z8y`."""
-    return f"{value[:2]}…" if len(value) <= 12 else f"{value[:4]}…{value[-4:]}"
+    """Enough of an id to recognise it, not enough to copy it: `1a2b…9z8y`.
+
+    Longer than an id (a key or a token pasted in the wrong place): nothing of it is shown."""
+    if len(value) > 40 or "-----" in value or value.startswith("eyJ"):
+        return f"[hidden, {len(value)} characters]"
+    if len(value) == 36 and value.count("-") == 4:  # an application id (a UUID)
+        return f"{value[:4]}…{value[-4:]}"
+    return f"{value[:2]}…"  # anything else (an API key or secret pasted here): less of it
+
+
+KEY_NEITHER = ("VONAGE_PRIVATE_KEY holds something that is neither a key nor a path to one")
+
+
+def key_file(value: str) -> tuple[Path | None, str | None]:
+    """The file VONAGE_PRIVATE_KEY (not PEM text) names, or None and why not (value unshown).
+
+    A pasted key body, a JWT or any value too long for a file name makes `Path.is_file()`
+    raise (File name too long) with the value in the message; this never lets it escape."""
+    text = value.strip()
+    what = _what_it_looks_like(text)
+    if what:
+        return None, f"{KEY_NEITHER}: {what}"
+    try:
+        path = Path(text).expanduser()
+        exists = path.is_file()
+    except (OSError, ValueError):
+        exists, path = False, None
+    if path is None:
+        return None, f"{KEY_NEITHER} ({len(text)} characters, not a usable file name)"
+    if not exists:
+        return None, f"VONAGE_PRIVATE_KEY points to {redact(repr(str(path)))}, which is not a file"
+    return path, None
+
+
+def _what_it_looks_like(text: str) -> str | None:
+    """A hint about a VONAGE_PRIVATE_KEY value that cannot be a path, saying nothing of it."""
+    if text.startswith("eyJ"):
+        return ("it looks like a JWT. The lab makes its own tokens from the private key; give "
+                "the path to private.key instead")
+    if "-----" in text:
+        return ("it holds part of a key's BEGIN or END line but does not start with it; give "
+                "the path to private.key instead")
+    if looks_secret(text) and "." not in text.rsplit("/", 1)[-1]:
+        return (f"it is {len(text)} characters of what looks like key material or a "
+                "token (a key pasted without its BEGIN and END lines?); give the path to "
+                "private.key instead")
+    return None
 
 
 def public_url_problem(public_url: str | None) -> str | None:
@@ -97,10 +151,14 @@ def public_url_problem(public_url: str | None) -> str | None:
     if not public_url:
         return ("PUBLIC_URL is not set: Vonage must reach the webhook receiver on this "
                 f"computer through a public https URL. {fix}")
-    parts = urlsplit(public_url.strip())
+    try:
+        parts = urlsplit(public_url.strip())
+    except ValueError:  # e.g. an unclosed [IPv6 address]
+        return f"PUBLIC_URL is not a URL the lab can read. {fix}"
     if parts.scheme != "https":
+        start = parts.scheme or redact(public_url.strip()).split("@")[0][:12]
         return (f"PUBLIC_URL must start with https:// (it starts with "
-                f"{(parts.scheme or public_url)[:12]!r}): events carry call details and the "
+                f"{start!r}): events carry call details and the "
                 f"download links of recordings, so the lab does not let them travel "
                 f"unencrypted. {fix}")
     if not parts.hostname:
@@ -109,6 +167,15 @@ def public_url_problem(public_url: str | None) -> str | None:
         return ("PUBLIC_URL must be a plain address without ?query or #fragment; the lab "
                 f"adds paths such as /events to it. {fix}")
     return None
+
+
+def _read_key_text(path: Path) -> str:
+    try:
+        return path.read_text()
+    except (OSError, UnicodeDecodeError) as err:
+        problem = getattr(err, "strerror", None) or "it is not a text file"
+    raise LabSetupError(f"{path.name} cannot be read ({problem}). Give the path to your "
+                        "application's private.key (chmod 600, owned by you).")
 
 
 def _find_env_file() -> Path | None:
@@ -143,10 +210,14 @@ def _sdk_client(application_id: str, private_key: str, api_host: str | None,
     try:
         client = vonage.Vonage(vonage.Auth(application_id=application_id,
                                            private_key=private_key), options)
-    except Exception as err:
-        raise LabSetupError(f"The Vonage SDK could not use these credentials: {err}. Check "
-                            "VONAGE_APPLICATION_ID and that VONAGE_PRIVATE_KEY is the path "
-                            "to the application's private.key.") from None
+    except Exception as err:  # the SDK's message may quote the key; raised below, unchained
+        problem = f"{type(err).__name__}: {err}"
+    else:
+        problem = None
+    if problem is not None:
+        raise LabSetupError(f"The Vonage SDK could not use these credentials ({problem}). "
+                            "Check VONAGE_APPLICATION_ID and that VONAGE_PRIVATE_KEY is the "
+                            "path to the application's private.key.")
     if ca_cert:
         adapter = PinnedCAAdapter(ca_cert, max_retries=Retry(total=3, backoff_factor=0.1),
                                   pool_maxsize=32)
@@ -217,6 +288,10 @@ def connect(mode: str | None = None, env_file: str | Path | None = None,
     state_dir = Path(os.environ.get("RECORDING_LAB_HOME",
                                     REPO_ROOT / ".recording-lab")).expanduser()
     log_path = Path(events_file) if events_file else state_dir / f"events-{settings.mode}.jsonl"
+    if events_file is None:  # the state folder: 0700, the same rule as the simulator's
+        from .simulator.keys import ensure_private_dir
+
+        ensure_private_dir(state_dir)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     if settings.mode == "simulator":
         # re-running a lesson's first cell must not start one more receiver each time
@@ -231,11 +306,12 @@ def connect(mode: str | None = None, env_file: str | Path | None = None,
                             "`python -m helpers.check_live` to check the whole set-up.")
     key = settings.private_key
     if not key.lstrip().startswith("-----BEGIN"):
-        key_path = Path(key).expanduser()
-        if not key_path.is_file():
-            raise LabSetupError(f"VONAGE_PRIVATE_KEY points to {key_path.name}, which does "
-                                "not exist. Give the path to your application's private.key.")
-        key = key_path.read_text()
+        key_path, problem = key_file(key)
+        if key_path is None:
+            raise LabSetupError(f"{problem}. Give the path to your application's "
+                                "private.key. Run `python -m helpers.check_live` to check the "
+                                "whole set-up.")
+        key = _read_key_text(key_path)
     problem = public_url_problem(settings.public_url)
     if problem:
         raise LabSetupError(problem)
@@ -247,6 +323,6 @@ def connect(mode: str | None = None, env_file: str | Path | None = None,
     port = int(os.environ.get("RECORDING_LAB_RECEIVER_PORT", "8765"))
     receiver = Receiver(log_path, port=port, signature_secret=settings.signature_secret)
     event_base = settings.public_url.strip().rstrip("/")
-    receiver.events.source = event_base + "/events"
+    receiver.events.source = redact(event_base + "/events")  # shown in EventTimeout messages
     receiver.start()
     return Lab("live", client, receiver, event_base, from_number=settings.from_number)

@@ -307,3 +307,125 @@ def test_live_connect_refuses_a_bad_setup_with_the_fix(sim, tmp_path, changes, w
     with pytest.raises(LabSetupError, match=words.replace("?", r"\?")):
         connect(env_file=write_env(tmp_path, **live_values(sim, **changes)), mode="live",
                 events_file=tmp_path / "events.jsonl")
+
+
+# --- no key material, token or password in any message (issue 11) ---------------------------
+def key_body(sim) -> str:
+    """The simulator key's base64 body, without its BEGIN/END lines (as if pasted alone)."""
+    pem = Path(sim.info()["private_key"]).read_text()
+    return "\n".join(line for line in pem.splitlines() if "-----" not in line)
+
+
+def assert_no_piece_of(secret: str, text: str) -> None:
+    """Not even 12 characters in a row of `secret` (whitespace ignored) appear in `text`."""
+    flat, shown = "".join(secret.split()), "".join(text.split())
+    leaks = {flat[i:i + 12] for i in range(len(flat) - 11)} & {
+        shown[i:i + 12] for i in range(len(shown) - 11)}
+    assert not leaks, f"{len(leaks)} pieces of the secret are shown, e.g. {sorted(leaks)[0]!r}"
+
+
+def sdk_jwt(sim) -> str:
+    import vonage
+
+    info = sim.info()
+    return vonage.Auth(application_id=info["application_id"],
+                       private_key=info["private_key"]).generate_application_jwt().decode()
+
+
+def leaky_values(sim) -> dict[str, str]:
+    body = key_body(sim)
+    return {"key body without BEGIN/END": body,
+            "key body on one line": body.replace("\n", ""),
+            "key body and END line": body + "\n-----END PRIVATE KEY-----",
+            "a JWT": sdk_jwt(sim),
+            "300 opaque characters": "Zx9" * 100,
+            "a path-like value with a key in it": "/keys/" + body.replace("\n", "")}
+
+
+@pytest.mark.parametrize("kind", ["key body without BEGIN/END", "key body on one line",
+                                  "key body and END line", "a JWT", "300 opaque characters",
+                                  "a path-like value with a key in it"])
+def test_check_live_never_echoes_a_key_that_is_no_path(sim, tmp_path, monkeypatch, kind):
+    value = leaky_values(sim)[kind]
+    values = live_values(sim)
+    values.pop("VONAGE_PRIVATE_KEY")
+    monkeypatch.setenv("VONAGE_PRIVATE_KEY", value)
+    result = check_live(write_env(tmp_path, **values))  # must not raise (File name too long)
+    text = failure(result, "private key")
+    assert "neither a key nor a path to one" in text, text
+    assert_no_piece_of(value, str(result))
+    assert_nothing_secret(str(result), sim)
+
+
+@pytest.mark.parametrize("kind", ["key body without BEGIN/END", "key body on one line",
+                                  "key body and END line", "a JWT", "300 opaque characters",
+                                  "a path-like value with a key in it"])
+def test_live_connect_never_echoes_a_key_that_is_no_path(sim, tmp_path, monkeypatch, kind):
+    import traceback
+
+    value = leaky_values(sim)[kind]
+    values = live_values(sim)
+    values.pop("VONAGE_PRIVATE_KEY")
+    monkeypatch.setenv("VONAGE_PRIVATE_KEY", value)
+    with pytest.raises(LabSetupError) as caught:
+        connect(env_file=write_env(tmp_path, **values), events_file=tmp_path / "events.jsonl")
+    err = caught.value
+    assert "neither a key nor a path to one" in str(err)
+    # nothing chained that a traceback would print, nothing in the exception's args
+    assert err.__cause__ is None and err.__context__ is None
+    shown = "".join(traceback.format_exception(err)) + repr(err.args)
+    assert_no_piece_of(value, shown)
+    assert "PRIVATE KEY" not in shown and "eyJ" not in shown
+
+
+def test_the_command_never_echoes_a_pasted_key_body(sim, tmp_path):
+    values = live_values(sim)
+    values.pop("VONAGE_PRIVATE_KEY")
+    body = key_body(sim).replace("\n", "")
+    env = {k: v for k, v in os.environ.items() if k not in VARIABLES}
+    env["VONAGE_PRIVATE_KEY"] = body
+    done = subprocess.run([sys.executable, "-m", "helpers.check_live", "--env-file",
+                           str(write_env(tmp_path, **values))], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "neither a key nor a path to one" in " ".join(done.stdout.split())
+    assert_no_piece_of(body, done.stdout + done.stderr)
+
+
+def test_a_key_pasted_as_the_application_id_is_not_shown(sim, tmp_path):
+    body = key_body(sim).replace("\n", "")
+    result = check_live(write_env(tmp_path, **live_values(sim, VONAGE_APPLICATION_ID=body)))
+    assert "is not an application id" in failure(result, "application id")
+    assert_no_piece_of(body, str(result))
+
+
+def test_a_missing_key_file_is_still_named(sim, tmp_path):
+    missing = tmp_path / "keys" / "privat.key"
+    result = check_live(write_env(tmp_path, **live_values(sim, VONAGE_PRIVATE_KEY=str(missing))))
+    assert f"points to '{missing}', which is not a file" in failure(result, "private key")
+    with pytest.raises(LabSetupError, match="privat.key', which is not a file"):
+        connect(env_file=write_env(tmp_path, **live_values(sim, VONAGE_PRIVATE_KEY=str(missing))),
+                events_file=tmp_path / "events.jsonl")
+
+
+@pytest.mark.parametrize("url", ["https://trainer:hunter2-Secret@lab-tunnel.example.test/x",
+                                 "http://trainer:hunter2-Secret@lab-tunnel.example.test",
+                                 "//trainer:hunter2-Secret@lab-tunnel.example.test"])
+def test_a_password_in_public_url_is_masked(sim, tmp_path, monkeypatch, url):
+    result = check_live(write_env(tmp_path, **live_values(sim, PUBLIC_URL=url)))
+    step = next(s for s in result.steps if s.name == "PUBLIC_URL")
+    assert "hunter2" not in str(result)
+    if url.startswith("https://"):
+        assert step.ok and "https://trainer:***@lab-tunnel.example.test/x/events" in step.text
+        assert "hunter2" not in repr(check_public_url(url))
+        monkeypatch.setenv("RECORDING_LAB_RECEIVER_PORT", "0")
+        with connect(env_file=write_env(tmp_path, **live_values(sim, PUBLIC_URL=url)),
+                     events_file=tmp_path / "events.jsonl") as lab:
+            assert lab.event_url() == url + "/events"  # Vonage still gets the credentials
+            assert "hunter2" not in lab.events.source  # but "events should go to" hides them
+    else:
+        assert step.ok is False
+        with pytest.raises(LabSetupError) as caught:
+            connect(env_file=write_env(tmp_path, **live_values(sim, PUBLIC_URL=url)),
+                    events_file=tmp_path / "events.jsonl")
+        assert "hunter2" not in str(caught.value)

@@ -306,7 +306,20 @@ BAD = {
     "foreign app": (lambda c: "Bearer " + token(c, {"application_id": "real-app"},
                                                 key=foreign_pem()), "another application"),
     "expired": (lambda c: "Bearer " + token(c, {"exp": int(time.time()) - 60}), "expired"),
-    "no exp": (lambda c: "Bearer " + token(c, drop=("exp",)), "no 'exp' claim"),
+    "no exp, issued 16 min ago": (lambda c: "Bearer " + token(c, {"iat": int(time.time()) - 960},
+                                                          drop=("exp",)),
+                                  "15 minutes after its iat"),
+    "no jti": (lambda c: "Bearer " + token(c, drop=("jti",)), "no 'jti' claim"),
+    "empty jti": (lambda c: "Bearer " + token(c, {"jti": ""}), "'jti' claim must be"),
+    "number jti": (lambda c: "Bearer " + token(c, {"jti": 7}), "'jti' claim must be"),
+    "exp 24 h + 1 s after iat": (lambda c: "Bearer " + token(
+        c, {"exp": int(time.time()) + 24 * 3600 + 1}), "at most 24 hours"),
+    "exp a year away": (lambda c: "Bearer " + token(c, {"exp": int(time.time()) + 365 * 86400}),
+                        "at most 24 hours"),
+    "nan exp": (lambda c: "Bearer " + jwt.api_jws.encode(
+        json.dumps({"application_id": c.application_id, "iat": int(time.time()),
+                    "exp": float("nan"), "jti": "x"}).encode(), private_pem(c),
+        algorithm="RS256"), "must be a number"),
     "no iat": (lambda c: "Bearer " + token(c, drop=("iat",)), "no 'iat' claim"),
     "text exp": (lambda c: "Bearer " + token(c, {"exp": "tomorrow"}), "must be a number"),
     "future iat": (lambda c: "Bearer " + token(c, {"iat": int(time.time()) + 3600,
@@ -315,7 +328,7 @@ BAD = {
     "no app id": (lambda c: "Bearer " + token(c, drop=("application_id",)),
                   "no 'application_id' claim"),
     "other app id": (lambda c: "Bearer " + token(c, {"application_id": "someone-else"}),
-                     "'someone-else'"),
+                     "another application"),
     "payload not object": (lambda c: "Bearer " + jwt.api_jws.encode(
         b"[1, 2]", private_pem(c), algorithm="RS256"), "payload could not be read"),
 }
@@ -328,6 +341,52 @@ def test_bad_tokens_are_refused_with_a_specific_reason(creds, kind):
         check(creds, make(creds))
     assert expected in caught.value.detail
     assert caught.value.detail.endswith((".", "?"))
+    # a 401 tells whoever sent the token what is wrong, never whose simulator this is
+    assert creds.application_id not in caught.value.detail
+    assert "someone-else" not in caught.value.detail and "real-app" not in caught.value.detail
+
+
+def test_jwt_rules_as_vonage_documents_them(creds):
+    """jti required; exp optional (default iat + 15 min), at most 24 h after iat."""
+    now = int(time.time())
+    assert check(creds, "Bearer " + token(creds, {"iat": now, "exp": now + 24 * 3600}), now=now)
+    assert check(creds, "Bearer " + token(creds, {"iat": now}, drop=("exp",)), now=now + 800)
+    with pytest.raises(AuthError, match="15 minutes after its iat"):
+        check(creds, "Bearer " + token(creds, {"iat": now}, drop=("exp",)), now=now + 960)
+    with pytest.raises(AuthError, match="at most 24 hours"):  # even when iat is long past
+        check(creds, "Bearer " + token(creds, {"iat": now - 86400, "exp": now + 2}), now=now)
+
+
+def test_sdk_tokens_follow_the_rules(creds):
+    """vonage-jwt (the SDK's JwtClient) adds a uuid4 jti and exp = iat + 900 s."""
+    for _ in range(3):
+        raw = Auth(application_id=creds.application_id,
+                   private_key=str(creds.private_key)).generate_application_jwt()
+        claims = jwt.decode(raw, options={"verify_signature": False})
+        assert str(uuid.UUID(claims["jti"])) == claims["jti"]
+        assert 0 < claims["exp"] - claims["iat"] <= 24 * 3600
+        assert claims["exp"] - claims["iat"] == 900
+        assert check(creds, "Bearer " + raw.decode())
+
+
+def test_401_answers_name_no_application_id(creds, tls):
+    """Over HTTPS, as a stranger sees it: Vonage's 401 body, and no application id in it."""
+    foreign = foreign_pem()
+    headers = [None, "Bearer " + token(creds, {"application_id": "someone-else"}),
+               "Bearer " + token(creds, key=foreign),
+               "Bearer " + token(creds, {"application_id": "real-app"}, key=foreign),
+               "Bearer " + token(creds, drop=("application_id",)),
+               "Bearer " + token(creds, drop=("jti",))]
+    for header in headers:
+        answer = requests.get(f"https://127.0.0.1:{tls.port}/", verify=str(creds.ca_cert),
+                              headers={"Authorization": header} if header else {}, timeout=10)
+        assert answer.status_code == 401
+        body = answer.json()
+        assert set(body) == {"type", "title", "detail", "instance"}
+        assert body["type"] == "https://developer.nexmo.com/api-errors#unauthorized"
+        assert body["title"] == "Unauthorized"
+        for app_id in (creds.application_id, "someone-else", "real-app"):
+            assert app_id not in answer.text
 
 
 def test_unauthorized_body_shape():

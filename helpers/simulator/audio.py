@@ -321,7 +321,7 @@ def encode_recording(
                 if offset + block < total:
                     pending = pool.submit(render, offset + block)
                 out.write(data)
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, 0o600)  # recordings hold voices: owner only, whatever the umask
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

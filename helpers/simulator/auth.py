@@ -3,11 +3,23 @@
 The Vonage SDK signs a fresh RS256 token per request with the application's private key, with
 the claims `application_id`, `iat`, `exp` (iat + 15 min) and `jti`. `check_bearer` accepts those
 and rejects everything else with a sentence that says what is wrong and how to fix it.
+
+The claim rules are Vonage's, from its authentication guide ("JSON Web Tokens (JWT)",
+https://developer.vonage.com/en/getting-started/concepts/authentication; docs source
+Nexmo/nexmo-developer `_documentation/en/concepts/guides/authentication.md`): `application_id`,
+`iat` and `jti` are required; `nbf` is optional; `exp` is optional, "a maximum value of 24
+hours" and "a default value of 15 minutes from the time the JWT is generated". So a token
+without `jti`, or whose `exp` is more than 24 h after its `iat`, is refused, and a token
+without `exp` expires 15 minutes after its `iat`.
+
+A 401 answer never names an application id, neither the simulator's nor the one a token
+claims: whoever sends a bad token learns what is wrong with it, not whose simulator this is.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 import time
 from typing import Any
 
@@ -16,6 +28,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 LEEWAY = 30.0
+MAX_LIFETIME = 24 * 3600  # seconds from iat to exp, at most (Vonage's authentication guide)
+DEFAULT_LIFETIME = 15 * 60  # a token without exp expires this long after its iat
 MAX_HEADER = 16_384
 UNAUTHORIZED_TYPE = "https://developer.nexmo.com/api-errors#unauthorized"
 HOW_TO = ("Create the client with vonage.Auth(application_id=..., private_key=...) using the "
@@ -43,8 +57,8 @@ def check_bearer(authorization_header: str | None, application_id: str,
     header = _unverified_header(token)
     alg = header.get("alg")
     if alg != "RS256":
-        raise AuthError(f"The token's algorithm is {alg!r}, but only RS256 (signed with the "
-                        f"application's RSA private key) is accepted. {HOW_TO}")
+        raise AuthError(f"The token's algorithm is {_short(alg)}, but only RS256 (signed with "
+                        f"the application's RSA private key) is accepted. {HOW_TO}")
     try:
         claims = jwt.decode(token, _public_key(public_key_pem), algorithms=["RS256"],
                             options={"verify_exp": False, "verify_iat": False,
@@ -57,6 +71,7 @@ def check_bearer(authorization_header: str | None, application_id: str,
         raise AuthError("The token's payload could not be read: it must be a JSON object of "
                         f"claims. {HOW_TO}") from None
     _check_times(claims, time.time() if now is None else now)
+    _check_jti(claims)
     _check_application(claims, application_id)
     return claims
 
@@ -70,9 +85,8 @@ def _foreign_key_detail(token: str, application_id: str) -> str:
     except (jwt.PyJWTError, ValueError, TypeError, AttributeError):
         return detail
     if claimed is not None and claimed != application_id:
-        detail += (f" The token also names application {str(claimed)[:60]!r}, not the "
-                   f"simulator's {application_id!r}: are these another application's "
-                   "credentials (e.g. a real Vonage one)?")
+        detail += (" The token also names another application than the simulator's: are "
+                   "these another application's credentials (e.g. a real Vonage one)?")
     return detail
 
 
@@ -127,36 +141,62 @@ def _number(claims: dict, name: str) -> float | None:
     value = claims.get(name)
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an int too large for a float
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _check_times(claims: dict, now: float) -> None:
+    if "iat" not in claims:
+        raise AuthError("The token has no 'iat' claim; tokens must say when they were issued "
+                        f"(iat, required by Vonage). {HOW_TO}")
     for name in ("iat", "exp"):
-        if name not in claims:
-            raise AuthError(f"The token has no '{name}' claim; tokens must say when they were "
-                            f"issued (iat) and when they expire (exp). {HOW_TO}")
-        if _number(claims, name) is None:
-            raise AuthError(f"The token's '{name}' claim is {claims[name]!r}; it must be a "
-                            f"number of seconds since 1970 (a Unix time). {HOW_TO}")
-    iat, exp = _number(claims, "iat"), _number(claims, "exp")
+        if name in claims and _number(claims, name) is None:
+            raise AuthError(f"The token's '{name}' claim is {_short(claims[name])}; it must be "
+                            f"a number of seconds since 1970 (a Unix time). {HOW_TO}")
+    iat = _number(claims, "iat")
+    exp = _number(claims, "exp") if "exp" in claims else iat + DEFAULT_LIFETIME
     if now > exp + LEEWAY:
-        raise AuthError(f"The token expired {now - exp:.0f} s ago (exp={exp:.0f}). Make a new "
-                        "one for each request (the SDK does this for you) or raise its exp.")
+        raise AuthError(f"The token expired {now - exp:.0f} s ago (exp={exp:.0f}"
+                        + ("" if "exp" in claims else ", 15 minutes after its iat, as it has no "
+                           "exp") + "). Make a new one for each request (the SDK does this "
+                        "for you) or raise its exp.")
+    if exp - iat > MAX_LIFETIME:
+        raise AuthError(f"The token is valid for {(exp - iat) / 3600:.1f} hours (exp - iat); "
+                        "Vonage accepts at most 24 hours. Make a new token for each request "
+                        "(the SDK does this for you, valid 15 minutes) or lower its exp.")
     if iat > now + LEEWAY:
         raise AuthError(f"The token was issued {iat - now:.0f} s in the future (iat={iat:.0f}); "
                         "check this computer's clock or the iat you set.")
     nbf = claims.get("nbf")
     if nbf is not None and (_number(claims, "nbf") is None or nbf > now + LEEWAY):
-        raise AuthError(f"The token is not valid yet (nbf={nbf!r}); remove nbf or set it to "
-                        "a time that has passed.")
+        raise AuthError(f"The token is not valid yet (nbf={_short(nbf)}); remove nbf or set it "
+                        "to a time that has passed.")
+
+
+def _check_jti(claims: dict) -> None:
+    jti = claims.get("jti")
+    if jti is None:
+        raise AuthError("The token has no 'jti' claim; Vonage requires a unique id for each "
+                        f"token (e.g. a new UUID; the SDK adds one). {HOW_TO}")
+    if not isinstance(jti, str) or not jti.strip():
+        raise AuthError("The token's 'jti' claim must be a non-empty string, a unique id for "
+                        f"each token (e.g. a new UUID). {HOW_TO}")
 
 
 def _check_application(claims: dict, application_id: str) -> None:
     claimed = claims.get("application_id")
     if claimed is None:
         raise AuthError("The token has no 'application_id' claim; it must name the "
-                        f"application it was signed for ({application_id}). {HOW_TO}")
+                        f"application it was signed for. {HOW_TO}")
     if claimed != application_id:
-        raise AuthError(f"The token is for application {str(claimed)[:60]!r}, but this "
-                        f"simulator's application is {application_id!r}. Use the "
+        raise AuthError("The token names another application than this simulator's. Use the "
                         "application_id (and private_key) the simulator printed.")
+
+
+def _short(value: Any) -> str:
+    """A claim's value for a message: short, and never a whole token or key."""
+    text = repr(value)
+    return text if len(text) <= 24 else f"{text[:20]}…"

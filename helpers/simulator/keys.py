@@ -5,6 +5,10 @@ state directory and reuses them afterwards, so starting the simulator again is f
 trainee's application id stays the same. Anything missing or damaged is made again. Every file
 is written to a temporary name and moved into place under a lock file, so two simulators
 starting together cannot corrupt each other.
+
+One state-folder rule: `ensure_private_dir()` creates the state folder (and the folders in it,
+such as recordings/) as 0700 and repairs its mode if it was loosened, whatever the umask;
+everything that makes such a folder uses it. Secret files and recordings are written 0600.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import hashlib
 import ipaddress
 import os
 import secrets
+import stat
 import tempfile
 import time
 import uuid
@@ -69,13 +74,25 @@ def default_state_dir() -> Path:
     return Path(__file__).resolve().parents[2] / ".recording-lab"
 
 
+def ensure_private_dir(path: Path | str) -> Path:
+    """Create the folder `path` if needed and make it 0700 (owner only), whatever the umask
+    and whatever mode it had before; return it. The one rule for the lab's state folder."""
+    path = Path(path).expanduser()
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)  # mkdir's mode is cut by the umask
+    if os.name != "nt" and stat.S_IMODE(path.stat().st_mode) != 0o700:
+        os.chmod(path, 0o700)
+    return path
+
+
+def write_private_file(path: Path, data: bytes) -> None:
+    """Write `data` to `path` atomically, readable by its owner only (0600)."""
+    _write(path, data, 0o600)
+
+
 def ensure_credentials(state_dir: Path | str | None = None) -> Credentials:
     """Create (or reuse) the CA, server certificate, application key and id in `state_dir`."""
     state = Path(state_dir).expanduser() if state_dir is not None else default_state_dir()
-    if not state.is_dir():
-        state.mkdir(parents=True, exist_ok=True)
-        os.chmod(state, 0o700)
-    state = state.resolve()
+    state = ensure_private_dir(state).resolve()
     with _locked(state / ".lock"):
         ca_key, ca_cert = _ensure_ca(state)
         _ensure_server(state, ca_key, ca_cert)

@@ -27,7 +27,7 @@ from .. import assumptions, signed_webhooks
 from ..callees import DEFAULT_CALLEE, PERSONAS, Callee
 from . import audio
 from .engine import CallEngine, RecordingRun
-from .keys import Credentials, ensure_credentials
+from .keys import Credentials, ensure_credentials, ensure_private_dir, write_private_file
 
 
 @dataclass
@@ -72,8 +72,7 @@ class Simulator:
                  state_dir: str | Path | None = None, pace: float | None = None):
         self.host, self.port = host, port
         self.credentials: Credentials = ensure_credentials(state_dir)
-        self.recordings_dir = self.credentials.state_dir / "recordings"
-        self.recordings_dir.mkdir(parents=True, exist_ok=True)
+        self.recordings_dir = ensure_private_dir(self.credentials.state_dir / "recordings")
         self.pace = pace
         self.calls: dict[str, Call] = {}
         self.order: list[str] = []
@@ -345,7 +344,7 @@ class Simulator:
                                                    for start, end, text in
                                                    engine.utterances_between(rec.start,
                                                                              rec.end)]}]}
-        path.write_text(json.dumps(transcript, indent=1))
+        write_private_file(path, json.dumps(transcript, indent=1).encode())  # 0600, like audio
         with self.lock:
             self.files[file_id] = StoredFile(path, path.stat().st_size, "application/json",
                                              ended_at, engine.uuid)
