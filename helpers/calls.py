@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -245,11 +246,18 @@ def _uuid(call: CreateCallResponse | dict | str) -> str:
     return call if isinstance(call, str) else _field(call, "uuid")
 
 
+IDLE_POLL_SECONDS = 5.0  # each long poll stays well inside the SDK's HTTP read time-out
+
+
 def wait_idle(lab: Lab, timeout: float = 60.0) -> bool:
     """Wait until every simulated call has ended and delivered its events; False on time-out."""
-    reply = lab.vonage.http_client.post(lab.api_host, _sim_path(lab, "/_sim/idle"),
-                                        {"timeout": timeout})
-    return bool(reply["idle"])
+    deadline = time.monotonic() + timeout
+    while True:
+        left = max(0.0, deadline - time.monotonic())
+        reply = lab.vonage.http_client.post(lab.api_host, _sim_path(lab, "/_sim/idle"),
+                                            {"timeout": min(left, IDLE_POLL_SECONDS)})
+        if reply["idle"] or left <= IDLE_POLL_SECONDS:
+            return bool(reply["idle"])
 
 
 def set_pace(lab: Lab, pace: float | None, call: CreateCallResponse | dict | str | None = None
