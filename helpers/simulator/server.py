@@ -24,6 +24,7 @@ from typing import Any
 import requests
 
 from .. import assumptions, signed_webhooks
+from ..files import atomic_write
 from . import audio
 from .callees import DEFAULT_CALLEE, PERSONAS, Callee
 from .engine import CallEngine, RecordingRun
@@ -345,7 +346,7 @@ class Simulator:
                                                    for start, end, text in
                                                    engine.utterances_between(rec.start,
                                                                              rec.end)]}]}
-        path.write_text(json.dumps(transcript, indent=1))
+        atomic_write(path, json.dumps(transcript, indent=1))
         with self.lock:
             self.files[file_id] = StoredFile(path, path.stat().st_size, "application/json",
                                              ended_at, engine.uuid)
