@@ -89,10 +89,7 @@ def build_app(sim: Simulator) -> Starlette:
         if call is None:
             raise ApiError(404, "Not Found", f"No call with uuid {call_uuid} in this "
                            "application.", kind="not-found")
-        if call.pace is not None:
-            with call.cond:
-                call.engine.advance(call.virtual_now())
-        return call
+        return call.catch_up()
 
     async def create_call(request: Request) -> Response:
         body = await read_json(request)
@@ -170,9 +167,7 @@ def build_app(sim: Simulator) -> Starlette:
             raise bad_request("Invalid filters.", problems)
         calls = [sim.calls[u] for u in list(sim.order)]
         for call in calls:
-            if call.pace is not None:
-                with call.cond:
-                    call.engine.advance(call.virtual_now())
+            call.catch_up()
         calls = [c for c in calls
                  if ("status" not in query or c.engine.status == query["status"])
                  and ("conversation_uuid" not in query
