@@ -55,6 +55,18 @@ def test_every_endpoint_needs_a_jwt(lab, path):
     assert reply.json()["title"] == "Unauthorized"
 
 
+def test_every_declared_route_and_method_needs_a_jwt(lab):
+    from helpers.simulator.api import routes
+
+    for route in routes:
+        path = route.path.replace("{uuid}", "x").replace("{number}", "1").replace(
+            "{file_id}", "x")
+        for method in sorted(route.methods - {"HEAD"}):
+            reply = raw(lab, method, path)
+            assert reply.status_code == 401, (method, route.path, reply.text[:200])
+            assert reply.json()["title"] == "Unauthorized"
+
+
 @pytest.mark.parametrize("kind", ["garbage", "not bearer", "foreign key", "expired",
                                   "other application", "hs256"])
 def test_bad_tokens_get_401_with_a_vonage_body(lab, kind):
