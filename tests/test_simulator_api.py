@@ -297,3 +297,33 @@ def test_bad_pace_values_are_refused(lab, bad):
     reply = raw(lab, "PUT", "/_sim/pace", token(lab), json={"pace": bad})
     assert reply.status_code == 400
     assert reply.json()["invalid_parameters"][0]["name"] == "pace"
+
+
+def test_idle_endpoint_waits_for_every_call_and_its_webhooks(lab, sim):
+    http = lab.vonage.http_client
+    with sim.paced(1.0):
+        call = calls.place_call(lab, [{"action": "record"}, {"action": "wait", "timeout": 600}],
+                                to="447700900005", quiet=True)  # silent, never hangs up
+    started = time.monotonic()
+    assert http.post(lab.api_host, "/_sim/idle", {"timeout": 0.3}) == {"idle": False}
+    assert 0.3 <= time.monotonic() - started < 5
+    with ThreadPoolExecutor(1) as pool:
+        waiting = pool.submit(raw, lab, "POST", "/_sim/idle", token(lab), json={"timeout": 60})
+        time.sleep(0.3)
+        asked = time.monotonic()  # the wait runs off the event loop: others are served
+        assert lab.voice.get_call(call.uuid).status in ("started", "ringing", "answered")
+        assert time.monotonic() - asked < 2 and not waiting.done()
+        http.put(lab.api_host, f"/_sim/calls/{call.uuid}/pace", {"pace": None})
+        reply = waiting.result(timeout=60)
+    assert reply.status_code == 200 and reply.json() == {"idle": True}
+    assert sim.calls[call.uuid].delivered.is_set()  # its record event went out too
+    assert http.post(lab.api_host, "/_sim/idle", {}) == {"idle": True}  # default timeout
+    assert http.post(lab.api_host, "/_sim/idle", {"timeout": 10**30}) == {"idle": True}
+
+
+@pytest.mark.parametrize("body", [{"timeout": -1}, {"timeout": "soon"}, {"timeout": True},
+                                  {"timeout": None}, {"timeout": [5]}, [1]])
+def test_bad_idle_timeouts_are_refused(lab, body):
+    reply = raw(lab, "POST", "/_sim/idle", token(lab), json=body)
+    assert reply.status_code == 400
+    assert reply.json()["invalid_parameters"][0]["name"] == "timeout"

@@ -45,6 +45,7 @@ from .control import (
     show_clock,
     show_pace,
     timeline,
+    wait_idle,
 )
 
 __all__ = ["build_app", "call_info", "routes"]
@@ -71,6 +72,7 @@ routes = [
     Route("/_sim/pace", set_pace, methods=["PUT"]),
     Route("/_sim/calls/{uuid}/pace", set_call_pace, methods=["PUT"]),
     Route("/_sim/calls/{uuid}/timeline", timeline, methods=["GET"]),
+    Route("/_sim/idle", wait_idle, methods=["POST"]),
 ]
 
 

@@ -1,11 +1,13 @@
-"""The simulator's own control endpoints under /_sim: callees, clock, pace, timeline."""
+"""The simulator's own control endpoints under /_sim: callees, clock, pace, timeline, idle."""
 
 from __future__ import annotations
 
 import json
 import math
+import time
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -13,6 +15,10 @@ from ..bodies import MAX_CLOCK_OFFSET, _invalid, bad_request, read_json
 from ..callees import PERSONAS, ScriptError, parse_callee, persona_table
 from ..server import Simulator
 from .common import get_call, requires_jwt, simulator
+
+IDLE_TIMEOUT = 60.0  # seconds POST /_sim/idle waits when the body names no timeout
+MAX_IDLE_TIMEOUT = 300.0  # longer timeouts are cut to this
+IDLE_STEP = 0.5  # seconds per look; between looks a wait notices a client that has gone
 
 
 @requires_jwt
@@ -126,3 +132,27 @@ async def timeline(request: Request) -> Response:
         body["pace"] = call.pace
         body["delivered"] = call.delivered.is_set()
     return JSONResponse(body)
+
+
+def read_idle_timeout(body: Any) -> float:
+    """The seconds POST /_sim/idle may wait: `timeout`, default 60, cut to 300."""
+    timeout = body.get("timeout", IDLE_TIMEOUT) if isinstance(body, dict) else None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 0:
+        raise bad_request("Invalid idle wait.", [_invalid(
+            "timeout", timeout, f"timeout must be a number of seconds from 0 (longer than "
+            f"{MAX_IDLE_TIMEOUT:.0f} waits {MAX_IDLE_TIMEOUT:.0f}); leave it out to wait "
+            f"{IDLE_TIMEOUT:.0f}.")])
+    return float(min(timeout, MAX_IDLE_TIMEOUT))
+
+
+@requires_jwt
+async def wait_idle(request: Request) -> Response:
+    """Wait until no call is running and no webhook is pending: `{"idle": true}`, or false."""
+    sim = simulator(request)
+    deadline = time.monotonic() + read_idle_timeout(await read_json(request))
+    while True:  # short waits in a worker thread: the event loop serves other requests
+        left = deadline - time.monotonic()
+        if await run_in_threadpool(sim.wait_idle, max(0.0, min(left, IDLE_STEP))):
+            return JSONResponse({"idle": True})
+        if left <= IDLE_STEP or await request.is_disconnected():
+            return JSONResponse({"idle": False})
