@@ -10,11 +10,9 @@ arrive and what to check. Given a signature secret, the receiver checks each eve
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -23,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .event_text import TERMINAL, call_filter, call_words, describe_missing, event_kind
+from .serving import ServeError, Serving, serve_in_thread
 
 __all__ = ["TERMINAL", "EventLog", "EventTimeout", "Receiver", "build_app", "event_kind"]
 logger = logging.getLogger(__name__)
@@ -194,8 +193,7 @@ class Receiver:
         self.host, self.port = host, port
         self.events = EventLog(log_path)
         self.signature_secret = signature_secret or None  # None: accept events unchecked
-        self._server = None
-        self._thread: threading.Thread | None = None
+        self._serving: Serving | None = None
 
     @property
     def url(self) -> str:
@@ -217,74 +215,35 @@ class Receiver:
 
     def start(self) -> Receiver:
         """Start listening; return once the server accepts connections."""
-        import uvicorn
-
-        if self._server is not None:
+        if self._serving is not None:
             return self
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        # IPPROTO_TCP explicitly, as in the simulator: asyncio then sets TCP_NODELAY, and a
-        # kept-alive webhook connection does not wait ~40 ms for a delayed ACK per event
-        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        app = build_app(self.events, self.signature_secret)
         try:
-            if os.name != "nt":  # on Windows this would let two servers share the port
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self.host, self.port))
-            sock.listen(512)
-            sock.setblocking(False)
+            self._serving = serve_in_thread(app, self.host, self.port, name="receiver")
         except OSError as err:
-            sock.close()
             raise OSError(err.errno, f"The receiver cannot listen on {self.host} port "
                           f"{self.port} ({err.strerror}). Is another receiver (another notebook "
                           "kernel?) using it? Stop that one, or pick another port (0 = any free "
                           "port).") from err
-        self.port = sock.getsockname()[1]
+        except ServeError as err:
+            self.port = err.port
+            raise RuntimeError(f"The receiver could not start on {self.url}: "
+                               f"{err.failures}") from err
+        self.port = self._serving.port
         if self.events.source is None:
             self.events.source = self.url
-        config = uvicorn.Config(build_app(self.events, self.signature_secret),
-                                log_level="warning", access_log=False, lifespan="off")
-        server = uvicorn.Server(config)
-        failure: list[BaseException] = []
-
-        def serve() -> None:
-            loop = asyncio.new_event_loop()
-            asyncio.set_event_loop(loop)
-            try:
-                loop.run_until_complete(server.serve(sockets=[sock]))
-            except BaseException as err:  # reported by start() below
-                failure.append(err)
-            finally:
-                loop.close()
-                sock.close()
-
-        self._server = server
-        self._thread = threading.Thread(target=serve, name=f"receiver-{self.port}",
-                                        daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started and not failure and self._thread.is_alive():
-            if time.monotonic() > deadline:
-                break
-            time.sleep(0.005)
-        if not server.started:
-            self.stop()
-            raise RuntimeError(f"The receiver could not start on {self.url}: {failure}")
         return self
 
     @property
     def running(self) -> bool:
         """True between start() and stop()."""
-        return self._server is not None
+        return self._serving is not None
 
     def stop(self) -> None:
         """Stop serving; stored events stay in the file."""
-        if self._server is not None:
-            self._server.should_exit = True
-            if self._thread is not None:
-                self._thread.join(2)
-                if self._thread.is_alive():  # a client holds a connection open: stop anyway
-                    self._server.force_exit = True
-                    self._thread.join(5)
-            self._server, self._thread = None, None
+        if self._serving is not None:
+            self._serving.stop(grace=2)
+            self._serving = None
 
     def __enter__(self) -> Receiver:
         return self.start()

@@ -187,6 +187,19 @@ query_values = st.one_of(st.text(max_size=12), st.sampled_from(NASTY_TEXT),
                                           "2026-01-01T00:00:00", "10", "100", "101", "0"]))
 
 
+# POST /_sim/idle is a long poll: while the fuzzer's live call is up it waits its whole timeout
+# (60 s when none is given, up to 300 s), longer than the fuzzer's 20 s "hang". So every body
+# it gets either names a short timeout or is refused; the endpoint is fuzzed with those only.
+IDLE = ("POST", "/_sim/idle")
+idle_bodies = st.one_of(
+    st.fixed_dictionaries({"timeout": st.one_of(
+        st.floats(0, 0.2), st.integers(-10**30, -1),
+        st.floats(max_value=-1e-6, allow_nan=False, allow_infinity=False),
+        st.text(max_size=8), st.booleans(), st.none(), st.lists(scalars, max_size=2))},
+        optional={"extra": scalars}),
+    json_values.filter(lambda v: v is not None and not isinstance(v, dict)))
+
+
 def target(fz: Fuzzer, choice: str) -> str:
     """A call uuid to aim at: a live call, an ended one, or a made-up one."""
     if choice == "live":
@@ -322,6 +335,16 @@ def test_pace(fz, where, body):
         fz.sim.pace = None  # later calls run as fast as possible again
 
 
+@settings(FUZZ, max_examples=150)
+@given(idle_bodies)
+def test_idle(fz, body):
+    reply = fz.send(*IDLE, body=body)
+    if reply.status_code == 200:
+        assert set(reply.json()) == {"idle"}
+    else:
+        assert [p["name"] for p in reply.json()["invalid_parameters"]] == ["timeout"]
+
+
 @FUZZ
 @given(st.sampled_from(JSON_ROUTES), st.one_of(st.sampled_from(RAW_BODIES), st.binary(
     max_size=64), json_values.map(lambda v: json.dumps(v).encode())),
@@ -354,8 +377,8 @@ def test_every_route_and_wrong_methods(fz, data):
     template = data.draw(st.sampled_from(routes))
     method = data.draw(st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH"]))
     value = target(fz, data.draw(st.sampled_from(["live", "ended", "x"])))
-    fz.send(method, template, fill(template, value),
-            body=data.draw(st.one_of(st.none(), json_values)))
+    bodies = idle_bodies if (method, template) == IDLE else st.one_of(st.none(), json_values)
+    fz.send(method, template, fill(template, value), body=data.draw(bodies))
 
 
 def test_each_declared_route_once(fz):
@@ -366,7 +389,9 @@ def test_each_declared_route_once(fz):
         for method in sorted(route.methods - {"HEAD"}):
             path = fill(route.path, target(fz, "ended") if "{uuid}" in route.path
                         else CALLEE_NUMBERS[1])
-            fz.send(method, route.path, path, body={} if method in ("PUT", "POST") else None)
+            body = {} if method in ("PUT", "POST") else None
+            fz.send(method, route.path, path, body={"timeout": 0} if (method, route.path) == IDLE
+                    else body)
 
 
 def test_vonage_spec_is_read():

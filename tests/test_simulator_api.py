@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -53,6 +54,18 @@ def test_every_endpoint_needs_a_jwt(lab, path):
     reply = raw(lab, "GET", path)
     assert reply.status_code == 401
     assert reply.json()["title"] == "Unauthorized"
+
+
+def test_every_declared_route_and_method_needs_a_jwt(lab):
+    from helpers.simulator.api import routes
+
+    for route in routes:
+        path = route.path.replace("{uuid}", "x").replace("{number}", "1").replace(
+            "{file_id}", "x")
+        for method in sorted(route.methods - {"HEAD"}):
+            reply = raw(lab, method, path)
+            assert reply.status_code == 401, (method, route.path, reply.text[:200])
+            assert reply.json()["title"] == "Unauthorized"
 
 
 @pytest.mark.parametrize("kind", ["garbage", "not bearer", "foreign key", "expired",
@@ -285,3 +298,36 @@ def test_bad_pace_values_are_refused(lab, bad):
     reply = raw(lab, "PUT", "/_sim/pace", token(lab), json={"pace": bad})
     assert reply.status_code == 400
     assert reply.json()["invalid_parameters"][0]["name"] == "pace"
+
+
+def test_idle_endpoint_waits_for_every_call_and_its_webhooks(lab, sim):
+    http = lab.vonage.http_client
+    with sim.paced(1.0):
+        call = calls.place_call(lab, [{"action": "wait", "timeout": 120}],
+                                to="447700900005", quiet=True)  # silent, never hangs up
+    started = time.monotonic()
+    assert http.post(lab.api_host, "/_sim/idle", {"timeout": 0.3}) == {"idle": False}
+    assert 0.3 <= time.monotonic() - started < 5
+    wait = functools.partial(requests.post, f"https://{lab.api_host}/_sim/idle",
+                             json={"timeout": 120}, headers={"Authorization": token(lab)},
+                             verify=lab.simulator.info()["ca_cert"], timeout=150)
+    with ThreadPoolExecutor(1) as pool:
+        waiting = pool.submit(wait)
+        time.sleep(0.3)
+        asked = time.monotonic()  # the wait runs off the event loop: others are served
+        assert lab.voice.get_call(call.uuid).status in ("started", "ringing", "answered")
+        assert time.monotonic() - asked < 10 and not waiting.done()  # not after the wait
+        http.put(lab.api_host, f"/_sim/calls/{call.uuid}/pace", {"pace": None})
+        reply = waiting.result(timeout=150)
+    assert reply.status_code == 200 and reply.json() == {"idle": True}
+    assert sim.calls[call.uuid].delivered.is_set()  # its last event went out too
+    assert http.post(lab.api_host, "/_sim/idle", {}) == {"idle": True}  # default timeout
+    assert http.post(lab.api_host, "/_sim/idle", {"timeout": 10**30}) == {"idle": True}
+
+
+@pytest.mark.parametrize("body", [{"timeout": -1}, {"timeout": "soon"}, {"timeout": True},
+                                  {"timeout": None}, {"timeout": [5]}, [1]])
+def test_bad_idle_timeouts_are_refused(lab, body):
+    reply = raw(lab, "POST", "/_sim/idle", token(lab), json=body)
+    assert reply.status_code == 400
+    assert reply.json()["invalid_parameters"][0]["name"] == "timeout"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import bisect
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ import numpy as np
 import soundfile as sf
 
 from ..assumptions import BEEP_HZ, DEFAULT_SPLIT_CHANNELS, MP3_MAX_CHANNELS, SAMPLE_RATE
+from ..files import atomic_write
 
 KINDS = ("speech", "tts", "music", "beep", "dtmf")
 FADE_SECONDS = 0.005  # linear fade at each edge of every sound, so no clicks
@@ -292,15 +292,13 @@ def encode_recording(
     block = max(1, round(block_seconds * SAMPLE_RATE))
     window = _Window(sounds, start, end)
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
 
     def render(offset: int) -> np.ndarray:
         n = min(block, total - offset)
         t0 = start + offset / SAMPLE_RATE
         return render_block(window.overlapping(t0, t0 + n / SAMPLE_RATE), t0, n, n_ch, channel_of)
 
-    try:
+    def encode(tmp: Path) -> None:
         # One worker renders block i+1 while this thread encodes block i (numpy and
         # libsndfile both release the GIL): two blocks in memory at most.
         with (
@@ -321,9 +319,6 @@ def encode_recording(
                 if offset + block < total:
                     pending = pool.submit(render, offset + block)
                 out.write(data)
-        os.chmod(tmp, 0o600)  # recordings hold voices: owner only, whatever the umask
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    atomic_write(path, encode, mode=0o600)  # recordings hold voices: owner only
     return os.path.getsize(path)

@@ -19,7 +19,6 @@ import ipaddress
 import os
 import secrets
 import stat
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -32,6 +31,8 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from ..files import atomic_write
 
 VALIDITY = dt.timedelta(days=3650)
 RENEW_BEFORE = dt.timedelta(days=30)
@@ -288,18 +289,8 @@ def _tighten(path: Path) -> None:
 
 
 def _write(path: Path, data: bytes, mode: int) -> None:
-    """Write `data` to a temporary file beside `path`, then move it into place atomically."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Keys and certificates reach the disk whole, with their mode, before they are used."""
+    atomic_write(path, data, mode=mode, fsync=True, suffix=".tmp")
 
 
 @contextmanager

@@ -8,10 +8,8 @@ webhooks and recordings in order.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
-import socket
 import threading
 import time
 import uuid as uuidlib
@@ -25,9 +23,11 @@ import requests
 
 from .. import assumptions, signed_webhooks
 from ..callees import DEFAULT_CALLEE, PERSONAS, Callee
+from ..files import atomic_write
+from ..serving import ServeError, Serving, serve_in_thread
 from . import audio
 from .engine import CallEngine, RecordingRun
-from .keys import Credentials, ensure_credentials, ensure_private_dir, write_private_file
+from .keys import Credentials, ensure_credentials, ensure_private_dir
 
 
 @dataclass
@@ -61,6 +61,16 @@ class Call:
             return math.inf
         return (time.monotonic() - self.started) * self.pace
 
+    def catch_up(self) -> Call:
+        """Run the engine up to the call's virtual now, under the call's lock; return the call.
+
+        A paced call's engine only moves when something looks at it: its driver, or a request
+        that reads or changes it. A call at full speed (pace None) runs to its end.
+        """
+        with self.cond:
+            self.engine.advance(self.virtual_now())
+        return self
+
 
 MEDIA_TYPES = {"mp3": "audio/mpeg", "wav": "audio/wav", "ogg": "audio/ogg"}
 
@@ -80,64 +90,31 @@ class Simulator:
         self.callees: dict[str, Callee] = {}
         self.clock_offset = 0.0
         self.lock = threading.Lock()
-        self._server = None
-        self._thread: threading.Thread | None = None
+        self._serving: Serving | None = None
 
     # --- lifecycle ----
     def start(self) -> dict:
         """Serve over TLS in a background thread; return the connection info."""
-        import uvicorn
-
         from .api import build_app
 
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets that say so, and
-        # without it every keep-alive request waits ~40 ms for a delayed ACK.
-        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.port))
-        sock.listen(512)
-        sock.setblocking(False)
-        self.port = sock.getsockname()[1]
-        config = uvicorn.Config(build_app(self), log_level="warning", access_log=False,
-                                ssl_certfile=str(self.credentials.server_cert),
-                                ssl_keyfile=str(self.credentials.server_key),
-                                timeout_keep_alive=30, timeout_graceful_shutdown=1,
-                                lifespan="off")
-        self._server = uvicorn.Server(config)
-        ready = threading.Event()
-        failure: list[BaseException] = []
-
-        def serve():
-            loop = asyncio.new_event_loop()
-            asyncio.set_event_loop(loop)
-            task = loop.create_task(self._server.serve(sockets=[sock]))
-            loop.call_soon(ready.set)
-            try:
-                loop.run_until_complete(task)
-            except BaseException as err:  # surfaced to start() below
-                failure.append(err)
-                ready.set()
-            finally:
-                loop.close()
-
-        self._thread = threading.Thread(target=serve, name="vonage-simulator", daemon=True)
-        self._thread.start()
-        ready.wait(10)
-        deadline = time.monotonic() + 10
-        while not self._server.started and time.monotonic() < deadline and not failure:
-            time.sleep(0.01)
-        if failure or not self._server.started:
-            raise RuntimeError(f"The simulator could not start on {self.host}: {failure}")
+        creds = self.credentials
+        try:
+            self._serving = serve_in_thread(
+                build_app(self), self.host, self.port, name="vonage-simulator",
+                ssl_certfile=str(creds.server_cert), ssl_keyfile=str(creds.server_key),
+                timeout_keep_alive=30, timeout_graceful_shutdown=1)
+        except ServeError as err:
+            self.port = err.port
+            raise RuntimeError(f"The simulator could not start on {self.host}: "
+                               f"{err.failures}") from err
+        self.port = self._serving.port
         return self.info()
 
     def stop(self) -> None:
         """Stop serving (running calls' drivers finish on their own)."""
-        if self._server is not None:
-            self._server.should_exit = True
-            if self._thread:
-                self._thread.join(10)
-            self._server = None
+        if self._serving is not None:
+            self._serving.stop(grace=10)
+            self._serving = None
 
     def __enter__(self) -> Simulator:
         self.start()
@@ -202,7 +179,7 @@ class Simulator:
                             length_timer=length_timer, ringing_timer=ringing_timer)
         call = Call(engine, self.pace)
         if call.pace is None:
-            engine.advance(math.inf)
+            call.catch_up()  # to its end, before the caller hears of it
         with self.lock:
             self.calls[call_uuid] = call
             self.order.append(call_uuid)
@@ -213,8 +190,7 @@ class Simulator:
     def modify(self, call: Call, action: str, **params: Any) -> dict | None:
         """Apply a request to a call at its current virtual time."""
         with call.cond:
-            if call.pace is not None:
-                call.engine.advance(call.virtual_now())
+            call.catch_up()
             result = call.engine.request(action, **params)
             call.cond.notify_all()
         return result
@@ -242,7 +218,7 @@ class Simulator:
         try:
             while True:
                 with call.cond:
-                    call.engine.advance(call.virtual_now())
+                    call.catch_up()
                     outbox = call.engine.take_outbox()
                     ended = call.engine.ended is not None
                     nxt = call.engine.next_time()
@@ -344,7 +320,7 @@ class Simulator:
                                                    for start, end, text in
                                                    engine.utterances_between(rec.start,
                                                                              rec.end)]}]}
-        write_private_file(path, json.dumps(transcript, indent=1).encode())  # 0600, like audio
+        atomic_write(path, json.dumps(transcript, indent=1), mode=0o600)  # like the audio
         with self.lock:
             self.files[file_id] = StoredFile(path, path.stat().st_size, "application/json",
                                              ended_at, engine.uuid)

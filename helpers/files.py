@@ -1,0 +1,55 @@
+"""Write a file whole or not at all: into a temporary file beside it, then rename.
+
+A reader (the files endpoint, another kernel, a lesson) never sees a half-written file, and a
+crash or an error leaves only the old file (or none), never a torn one. A ground-floor
+module: it imports nothing from the rest of helpers.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+__all__ = ["atomic_write"]
+
+
+def atomic_write(path: str | Path, data: bytes | str | Callable[[Path], object], *,
+                 mode: int = 0o644, fsync: bool = False, suffix: str = ".part") -> Path:
+    """Put `data` at `path` in one step; return the path.
+
+    `data` is bytes, text (written as UTF-8), or a callable that writes the temporary file
+    whose path it is given (e.g. an audio encoder). The file gets permissions `mode`; with
+    `fsync` its bytes reach the disk before the rename. On any error the temporary file is
+    removed and the error raised; `path` is untouched.
+    """
+    path = Path(path)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    tmp = Path(name)
+    try:
+        if callable(data):
+            os.close(fd)
+            data(tmp)
+            if fsync:
+                _fsync_file(tmp)
+        else:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+                if fsync:
+                    handle.flush()
+                    os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

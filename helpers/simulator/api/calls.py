@@ -1,0 +1,249 @@
+"""The Voice API's own endpoints: /v1/calls and its sub-resources, and /v1/files."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+
+from ... import assumptions, rules
+from ..bodies import (
+    CALL_PARAMS,
+    MODIFY_ACTIONS,
+    STREAM_PARAMS,
+    TALK_PARAMS,
+    ApiError,
+    _invalid,
+    bad_request,
+    check_body,
+    check_range,
+    fetch_ncco,
+    ncco_problems,
+    read_json,
+)
+from .common import call_info, get_call, refuse, requires_jwt, simulator
+
+if TYPE_CHECKING:  # types only: the server imports this package to build its app
+    from ..server import Call
+
+
+def create_problems(body: Any) -> list[dict]:
+    """Each bad field of a create-call body, the rules between fields included."""
+    problems = check_body(body, CALL_PARAMS, "create call")
+    if not isinstance(body, dict):
+        return problems
+    if ("ncco" in body) == ("answer_url" in body):
+        problems.append(_invalid("ncco", body.get("ncco"),
+                                 "Give exactly one of ncco and answer_url."))
+    if ("from" in body) == bool(body.get("random_from_number")):
+        problems.append(_invalid("from", body.get("from"),
+                                 "Give exactly one of from and random_from_number."))
+    elif isinstance(body.get("from"), dict):
+        number = body["from"].get("number")
+        if not (isinstance(number, str) and number.isdigit()):
+            problems.append(_invalid("from", body["from"],
+                                     "from needs a phone number of digits.",
+                                     '{"type": "phone", "number": "447700900000"}'))
+    if "ncco" in body:
+        problems += ncco_problems(body["ncco"])
+    return problems
+
+
+@requires_jwt
+async def create_call(request: Request) -> Response:
+    body = await read_json(request)
+    problems = create_problems(body)
+    refuse("The request has invalid parameters: " + "; ".join(p["name"] for p in problems)
+           + ".", problems)
+    to_number = body["to"][0].get("number", body["to"][0].get("uri", "sim"))
+    from_number = body["from"]["number"] if "from" in body else "447700900000"
+    ncco = body.get("ncco")
+    if ncco is None:
+        ncco = fetch_ncco(body["answer_url"][0], body.get("answer_method", "GET"),
+                          {"to": to_number, "from": from_number})
+        refuse("The NCCO from answer_url is invalid.", ncco_problems(ncco, "answer_url NCCO"))
+    call = simulator(request).create_call(
+        to_number=to_number, from_number=from_number, ncco=ncco,
+        event_url=body.get("event_url"), event_method=body.get("event_method", "POST"),
+        length_timer=body.get("length_timer"), ringing_timer=body.get("ringing_timer"))
+    engine = call.engine
+    return JSONResponse({"uuid": engine.uuid, "status": "started", "direction": "outbound",
+                         "conversation_uuid": engine.conversation_uuid}, status_code=201)
+
+
+LIST_FILTERS = {"status", "conversation_uuid", "page_size", "record_index", "order",
+                "date_start", "date_end"}
+
+
+def whole_number(query: dict, name: str, default: int, low: int, high: int,
+                 problems: list[dict]) -> int:
+    """A whole-number query parameter from `low` to `high`; a problem (and the default) if not."""
+    value = query.get(name)
+    if value is None:
+        return default
+    if not re.fullmatch(r"-?[0-9]{1,12}", value) or not low <= int(value) <= high:
+        problems.append(_invalid(name, value, f"{name} must be a whole number from "
+                                 f"{low} to {high}."))
+        return default
+    return int(value)
+
+
+def time_bounds(query: dict, problems: list[dict]) -> dict[str, datetime]:
+    """date_start and date_end, each an ISO 8601 time with a zone."""
+    bounds = {}
+    for name in ("date_start", "date_end"):
+        if name in query:
+            try:
+                bounds[name] = datetime.fromisoformat(query[name].replace("Z", "+00:00"))
+                if bounds[name].tzinfo is None:
+                    raise ValueError
+            except ValueError:
+                problems.append(_invalid(name, query[name], f"{name} must be an ISO 8601 "
+                                         "time with a zone, e.g. 2026-11-24T10:00:00Z."))
+    return bounds
+
+
+def call_filter(query: dict, bounds: dict[str, datetime]) -> Callable[[Call], bool]:
+    """Whether a call passes the status, conversation and date filters."""
+    def passes(call: Call) -> bool:
+        engine = call.engine
+        return (("status" not in query or engine.status == query["status"])
+                and ("conversation_uuid" not in query
+                     or engine.conversation_uuid == query["conversation_uuid"])
+                and ("date_start" not in bounds or engine.created_at >= bounds["date_start"])
+                and ("date_end" not in bounds or engine.created_at <= bounds["date_end"]))
+    return passes
+
+
+@requires_jwt
+async def list_calls(request: Request) -> Response:
+    query = dict(request.query_params)
+    problems: list[dict] = []
+    page_size = whole_number(query, "page_size", 10, 1, 100, problems)
+    record_index = whole_number(query, "record_index", 0, 0, 10**9, problems)
+    order = query.get("order", "asc")
+    if order not in ("asc", "desc"):
+        problems.append(_invalid("order", order, "order must be asc or desc."))
+    bounds = time_bounds(query, problems)
+    problems += [_invalid(k, v, f"Unknown filter {k!r}.") for k, v in query.items()
+                 if k not in LIST_FILTERS]
+    refuse("Invalid filters.", problems)
+    sim = simulator(request)
+    calls = [sim.calls[u].catch_up() for u in list(sim.order)]
+    calls = list(filter(call_filter(query, bounds), calls))
+    if order == "desc":
+        calls.reverse()
+    page = calls[record_index:record_index + page_size]
+    links = {"self": {"href": f"/v1/calls?page_size={page_size}"
+                              f"&record_index={record_index}"}}
+    if record_index + page_size < len(calls):
+        links["next"] = {"href": f"/v1/calls?page_size={page_size}"
+                                 f"&record_index={record_index + page_size}"}
+    return JSONResponse({"count": len(calls), "page_size": page_size,
+                         "record_index": record_index, "_links": links,
+                         "_embedded": {"calls": [call_info(c) for c in page]}})
+
+
+@requires_jwt
+async def show_call(request: Request) -> Response:
+    return JSONResponse(call_info(get_call(request)))
+
+
+def transfer_ncco(call: Call, body: dict) -> list:
+    """The NCCO a transfer's destination gives, inline or fetched from its URL, checked."""
+    destination = body.get("destination")
+    if not isinstance(destination, dict) or destination.get("type") != "ncco" or (
+            "ncco" not in destination and "url" not in destination):
+        raise bad_request("transfer needs a destination.", [_invalid(
+            "destination", destination, 'destination must be {"type": "ncco", '
+            '"ncco": [...]} or {"type": "ncco", "url": ["https://..."]}.')])
+    ncco = destination.get("ncco")
+    if ncco is None:
+        urls = destination["url"]
+        if rules.RECORD_PARAMS["eventUrl"].check(urls):
+            raise bad_request("destination.url must be a list with one URL.",
+                              [_invalid("destination.url", urls, "one http(s) URL")])
+        ncco = fetch_ncco(urls[0], "GET", {"uuid": call.engine.uuid})
+    refuse("The transfer NCCO is invalid.", ncco_problems(ncco, "destination.ncco"))
+    return ncco
+
+
+@requires_jwt
+async def modify_call(request: Request) -> Response:
+    call = get_call(request)
+    body = await read_json(request)
+    action = body.get("action") if isinstance(body, dict) else None
+    if action not in MODIFY_ACTIONS:
+        raise bad_request("Unknown or missing action.", [_invalid(
+            "action", action, "action must be one of " + ", ".join(MODIFY_ACTIONS) + ".")])
+    params = {"ncco": transfer_ncco(call, body)} if action == "transfer" else {}
+    simulator(request).modify(call, action, **params)
+    return Response(status_code=204)
+
+
+async def start_media(request: Request, kind: str, table: dict) -> Response:
+    call = get_call(request)
+    body = await read_json(request)
+    refuse(f"Invalid {kind} request.", check_body(body, table, kind))
+    return JSONResponse(simulator(request).modify(call, kind, **body))
+
+
+def stop_media(request: Request, kind: str) -> Response:
+    call = get_call(request)
+    return JSONResponse(simulator(request).modify(call, "stop_" + kind))
+
+
+@requires_jwt
+async def start_talk(request: Request) -> Response:
+    return await start_media(request, "talk", TALK_PARAMS)
+
+
+@requires_jwt
+async def stop_talk(request: Request) -> Response:
+    return stop_media(request, "talk")
+
+
+@requires_jwt
+async def start_stream(request: Request) -> Response:
+    return await start_media(request, "stream", STREAM_PARAMS)
+
+
+@requires_jwt
+async def stop_stream(request: Request) -> Response:
+    return stop_media(request, "stream")
+
+
+@requires_jwt
+async def send_dtmf(request: Request) -> Response:
+    call = get_call(request)
+    body = await read_json(request)
+    digits = body.get("digits") if isinstance(body, dict) else None
+    if not isinstance(digits, str) or not digits or set(digits) - set("0123456789*#p"):
+        raise bad_request("Invalid digits.", [_invalid(
+            "digits", digits, "digits must be keys from 0-9, *, # (and p for a pause).")])
+    return JSONResponse(simulator(request).modify(call, "dtmf", digits=digits.replace("p", "")))
+
+
+@requires_jwt
+async def download(request: Request) -> Response:
+    sim = simulator(request)
+    file_id = request.path_params["file_id"]
+    stored = sim.files.get(file_id)
+    if stored is None:
+        raise ApiError(404, "Not Found", f"No recording {file_id}. If the record event "
+                       "has not arrived yet, wait for it; the URL is in its "
+                       "recording_url.", kind="not-found")
+    if sim.now() >= stored.expires_at():
+        raise ApiError(assumptions.EXPIRED_RECORDING_STATUS, "Not Found",
+                       f"Recording {file_id} expired on "
+                       f"{stored.expires_at():%Y-%m-%dT%H:%M:%SZ}: Vonage keeps "
+                       f"recordings for {assumptions.RETENTION_DAYS} days after they end. "
+                       "Download recordings as soon as the record event arrives.",
+                       kind="not-found")
+    check_range(request.headers.get("range"), stored.size)
+    return FileResponse(stored.path, media_type=stored.media_type,
+                        headers={"Content-Length": str(stored.size)})
