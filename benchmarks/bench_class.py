@@ -123,6 +123,7 @@ class Trainee:
     cpu_s: float = 0.0
     start_cpu_s: float | None = None  # CPU seconds when every server was up (server start)
     peak_mib: float = 0.0
+    pss_mib: float = 0.0  # proportional set size at the end: shared libraries split fairly
 
 
 HUB_CONFIG = """\
@@ -257,6 +258,7 @@ class Sampler(threading.Thread):
         self.owner: dict[int, str | None] = {}  # the hub's child processes: pid -> trainee
         self.cpu: dict[str, dict[int, float]] = {name: {} for name in trainees}
         self.hub_cpu: dict[int, float] = {}  # hub, proxy, culler
+        self.class_peak_mib = 0.0  # the largest sum of every process's RSS at one sample
         self.stop_event = threading.Event()
 
     def run(self) -> None:
@@ -273,6 +275,7 @@ class Sampler(threading.Thread):
             self.hub_cpu[hub.pid] = sum(hub.cpu_times()[:2])
         except psutil.Error:
             return
+        total = hub.memory_info().rss
         for child in children:
             if child.pid not in self.owner:
                 try:
@@ -290,14 +293,36 @@ class Sampler(threading.Thread):
                 try:
                     with proc.oneshot():
                         cpu = sum(proc.cpu_times()[:2])
-                        rss += proc.memory_info().rss if name else 0
+                        rss += proc.memory_info().rss
                 except psutil.Error:
                     continue
                 (self.cpu[name] if name in self.cpu else self.hub_cpu)[proc.pid] = cpu
+            total += rss
             if name in self.trainees:
                 trainee = self.trainees[name]
                 trainee.peak_mib = max(trainee.peak_mib, rss / 2**20)
                 trainee.cpu_s = sum(self.cpu[name].values())
+        self.class_peak_mib = max(self.class_peak_mib, total / 2**20)
+
+    def measure_pss(self) -> None:
+        """Each trainee's PSS now (every kernel still open): too slow to sample often."""
+        import psutil
+
+        for pid, name in list(self.owner.items()):
+            if name not in self.trainees:
+                continue
+            try:
+                server = psutil.Process(pid)
+                tree = [server, *server.children(recursive=True)]
+            except psutil.Error:
+                continue
+            pss = 0
+            for proc in tree:
+                try:
+                    pss += proc.memory_full_info().pss
+                except psutil.Error:
+                    pass
+            self.trainees[name].pss_mib = pss / 2**20
 
 
 # --- one trainee -------------------------------------------------------------------------------
@@ -574,6 +599,7 @@ def main() -> int:
         for future in futures:
             future.result()
         breaches = cross_checks(hub, list(trainees.values()))
+        sampler.measure_pss()
         if args.trainees > 1 and not any(t.probe for t in trainees.values()):
             errors.append("no trainee got as far as the cross-trainee checks")
     except KeyboardInterrupt:
@@ -601,18 +627,25 @@ def main() -> int:
         if t.peak_mib > 1024:
             errors.append(f"{t.name}: {t.peak_mib:.0f} MiB, over the hub's 1 GiB mem_limit")
     print(f"{'trainee':10} {'spawn s':>8} " + " ".join(f"{n[:2] + ' s':>7}" for n in LESSONS)
-          + f" {'CPU s':>7} {'of which start':>14} {'peak MiB':>9}")
+          + f" {'CPU s':>7} {'of which start':>14} {'peak MiB':>9} {'PSS MiB':>8}")
     for t in people:
         cells = " ".join(f"{t.lessons_s[n]:7.1f}" if n in t.lessons_s else f"{'-':>7}"
                          for n in LESSONS)
         spawn = f"{t.spawn_s:8.1f}" if t.spawn_s is not None else f"{'-':>8}"
         start = f"{t.start_cpu_s:14.1f}" if t.start_cpu_s is not None else f"{'-':>14}"
-        print(f"{t.name:10} {spawn} {cells} {t.cpu_s:7.1f} {start} {t.peak_mib:9.0f}")
+        print(f"{t.name:10} {spawn} {cells} {t.cpu_s:7.1f} {start} {t.peak_mib:9.0f} "
+              f"{t.pss_mib:8.0f}")
     for lesson in LESSONS:
         runs = [t.lessons_s[lesson] for t in people if lesson in t.lessons_s]
         print(f"lesson {lesson}: p50 {percentile(runs, 50):.1f} s, "
               f"p99 {percentile(runs, 99):.1f} s over {len(runs)} runs")
-    print(f"hub, proxy and idle culler: {sum(sampler.hub_cpu.values()):.1f} CPU s; "
+    starts = [t.start_cpu_s for t in people if t.start_cpu_s is not None]
+    print(f"per trainee: CPU {sum(cpus) / len(cpus):.1f} s ({sum(starts) / max(len(starts), 1):.1f}"
+          f" s to start the server), peak RSS {sum(peaks) / len(peaks):.0f} MiB, PSS at the end "
+          f"{sum(t.pss_mib for t in people) / len(people):.0f} MiB (RSS counts shared libraries "
+          f"once per process, PSS splits them)")
+    print(f"whole class: peak RSS {sampler.class_peak_mib / 1024:.1f} GiB (hub and proxy "
+          f"included); hub, proxy and idle culler {sum(sampler.hub_cpu.values()):.1f} CPU s; "
           f"wall time {wall:.0f} s")
     for line in errors:
         print(f"ERROR {line}")
@@ -625,7 +658,10 @@ def main() -> int:
           f"lesson_p99={percentile(lessons, 99):.1f}s "
           f"cpu_per_trainee={sum(cpus) / len(cpus):.1f}s "
           f"peak_mib_per_trainee={sum(peaks) / len(peaks):.0f} "
-          f"(max {max(peaks):.0f}) errors={len(errors)} cross_trainee={len(breaches)} "
+          f"(max {max(peaks):.0f}) "
+          f"pss_mib_per_trainee={sum(t.pss_mib for t in people) / len(people):.0f} "
+          f"class_peak_gib={sampler.class_peak_mib / 1024:.1f} "
+          f"errors={len(errors)} cross_trainee={len(breaches)} "
           f"wall={wall:.0f}s {'OK' if not errors and not breaches else 'FAILED'}")
     return 1 if errors or breaches else 0
 
