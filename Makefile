@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: lab test setup ffmpeg bench lint
+.PHONY: lab test setup ffmpeg bench bench-class lint
 
 setup: $(STAMP) ffmpeg
 
@@ -39,6 +39,12 @@ test: setup
 
 bench: setup
 	$(PY) benchmarks/bench_recording.py
+
+# A class of TRAINEES on a real JupyterHub (class/jupyterhub_config.py). It installs
+# jupyterhub and configurable-http-proxy into .bench-hub/ on first use, not into .venv.
+TRAINEES ?= 10
+bench-class: ffmpeg
+	$(PYTHON) benchmarks/bench_class.py --trainees $(TRAINEES)
 
 lint: setup
 	$(VENV)/bin/ruff check .
