@@ -137,10 +137,9 @@ def test_concurrent_starts_agree(tmp_path):
         results = list(pool.map(lambda _: ensure_credentials(tmp_path / "t"), range(8)))
     assert len({r.application_id for r in results}) == 1
     assert len({r.public_key_pem for r in results}) == 1
-    script = ("import hashlib, importlib.util, json, sys\n"
-              f"spec = importlib.util.spec_from_file_location('keys', {str(KEYS_PY)!r})\n"
-              "keys = sys.modules['keys'] = importlib.util.module_from_spec(spec)\n"
-              "spec.loader.exec_module(keys)\n"
+    script = ("import hashlib, json, sys\n"
+              f"sys.path.insert(0, {str(KEYS_PY.parents[2])!r})\n"
+              "from helpers.simulator import keys\n"
               "c = keys.ensure_credentials(sys.argv[1])\n"
               "print(json.dumps([c.application_id,"
               " hashlib.sha256(c.ca_cert.read_bytes()).hexdigest()]))\n")

@@ -14,7 +14,7 @@ import requests
 from vonage_jwt.verify_jwt import verify_signature
 from vonage_voice import Voice
 
-from helpers import calls, signed_webhooks
+from helpers import calls, exercises, signed_webhooks
 from helpers.receiver import EventLog, Receiver
 from helpers.simulator.keys import ensure_credentials
 
@@ -206,8 +206,8 @@ def test_lesson_helpers_show_each_outcome(lab):
     after = lab.receiver.counts()
     assert after["accepted"] - before["accepted"] == 1
     assert after["rejected"] - before["rejected"] == 3
-    assert signed_webhooks.check_tampered(lab, EVENT, {**EVENT, "status": "busy"}).passed
-    same = signed_webhooks.check_tampered(lab, EVENT, dict(EVENT))
+    assert exercises.check_tampered(lab, EVENT, {**EVENT, "status": "busy"}).passed
+    same = exercises.check_tampered(lab, EVENT, dict(EVENT))
     assert not same.passed and "same JSON" in same.why
 
 

@@ -94,8 +94,8 @@ class Context:
             if kind == "input":
                 dtmf = body.get("dtmf") if isinstance(body.get("dtmf"), dict) else {}
                 return float(dtmf.get("timeOut", rules.DTMF_FIELDS["timeOut"].default))
-        except (TypeError, ValueError, IndexError, AttributeError):
-            return None
+        except (TypeError, ValueError, IndexError, KeyError, AttributeError):
+            return None  # e.g. a streamUrl that is an object: the rules report it; no length
         return 0.0 if kind in ("notify", "talk", "stream") else None
 
     def describe(self, index: int) -> str:
