@@ -39,6 +39,7 @@ test: setup
 
 bench: setup
 	$(PY) benchmarks/bench_recording.py
+	$(PY) benchmarks/bench_suite.py
 
 # A class of TRAINEES on a real JupyterHub (class/jupyterhub_config.py). It installs
 # jupyterhub and configurable-http-proxy into .bench-hub/ on first use, not into .venv.

@@ -1,9 +1,12 @@
-"""How fast the simulator records a call, end to end through the SDK.
+"""How fast the simulator records a call, end to end through the SDK, beside the encoder's limit.
 
 For recorded calls of 60 s, 10 min and 2 h: create the call with the SDK, wait for the record
-event on the receiver, download the file with the JWT, decode it. Prints wall time, how many
-times faster than real time, and the peak RSS of this process. Targets: 10 min at least 300x
-faster than real time; 2 h under 30 s and under 1 GiB.
+event on the receiver, download the file with the JWT, decode it. The callee speaks either
+continuously (`--speech continuous`, the hard case) or in 6 s turns with 4 s pauses. Prints
+wall time, how many times faster than real time, and the peak RSS of this process; beside each
+row, the same length of the same speech put through the MP3/WAV encoder alone (rendered first,
+only the encoding timed): the limit the simulator cannot beat. Targets (issue 13): 10 min of
+continuous speech at least 300x faster than real time (aim 1000x); 2 h under 20 s and 1 GiB.
 
 Run: `make bench` (or `.venv/bin/python benchmarks/bench_recording.py [--formats mp3,wav]`).
 """
@@ -23,8 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import soundfile  # noqa: E402
 
-from helpers import calls  # noqa: E402
+from helpers import assumptions, calls  # noqa: E402
 from helpers.client import connect  # noqa: E402
+from helpers.simulator import audio  # noqa: E402
 
 LENGTHS = {"60 s": 60, "10 min": 600, "2 h": 7200}
 
@@ -42,11 +46,37 @@ def decode_frames(path: Path) -> tuple[int, int]:
         return frames, audio.samplerate
 
 
-def run(lab, seconds: int, fmt: str, folder: Path) -> dict:
-    # the talker keeps talking with pauses for the whole call, then hangs up
-    rounds = seconds // 10
-    calls.set_callee(lab, "447700900077", [{"speak": 6}, {"silence": 4}] * rounds +
-                     [{"hangup": True}], answer_after=1)
+def script(seconds: int, speech: str) -> list[dict]:
+    """The callee: continuous speech for the whole call, or 6 s turns with 4 s pauses."""
+    if speech == "continuous":
+        return [{"speak": seconds}, {"hangup": True}]
+    return [{"speak": 6}, {"silence": 4}] * (seconds // 10) + [{"hangup": True}]
+
+
+def encoder_limit(seconds: int, fmt: str) -> float:
+    """Seconds the encoder alone takes for `seconds` of speech (rendered beforehand, in memory
+    for up to 10 min; longer calls reuse one rendered 10-minute block)."""
+    rate = assumptions.SAMPLE_RATE
+    chunk = min(seconds, 600)
+    voice = audio.Sound(0, "speech", 0.0, float(chunk), seed=7)
+    samples = audio.render_block([voice], 0.0, chunk * rate, 1, lambda source: 0)
+    container, subtype, options = audio.FORMATS[fmt]
+    with tempfile.TemporaryDirectory() as folder:
+        started = time.perf_counter()
+        with soundfile.SoundFile(Path(folder) / f"limit.{fmt}", "w", samplerate=rate,
+                                 channels=1, format=container, subtype=subtype,
+                                 **options) as out:
+            left, block = seconds * rate, 30 * rate
+            while left > 0:
+                take = min(left, len(samples))
+                for offset in range(0, take, block):
+                    out.write(samples[offset:min(offset + block, take)])
+                left -= take
+        return time.perf_counter() - started
+
+
+def run(lab, seconds: int, fmt: str, folder: Path, speech: str) -> dict:
+    calls.set_callee(lab, "447700900077", script(seconds, speech), answer_after=1)
     ncco = [{"action": "record", "format": fmt}]
     started = time.perf_counter()
     call = calls.place_call(lab, ncco, to="447700900077")
@@ -56,8 +86,10 @@ def run(lab, seconds: int, fmt: str, folder: Path) -> dict:
     wall = time.perf_counter() - started
     duration = frames / rate
     path.unlink()
+    limit = encoder_limit(seconds, fmt)
     return {"wall": wall, "duration": duration, "ratio": duration / wall,
-            "size": event["size"]}
+            "size": event["size"], "rate": rate, "kbps": event["size"] * 8 / duration / 1000,
+            "limit": duration / limit}
 
 
 def main() -> int:
@@ -65,19 +97,24 @@ def main() -> int:
     parser.add_argument("--formats", default="mp3", help="comma-separated: mp3,wav,ogg")
     parser.add_argument("--lengths", default=",".join(LENGTHS),
                         help="comma-separated from: " + ", ".join(LENGTHS))
+    parser.add_argument("--speech", default="continuous,pauses",
+                        help="comma-separated: continuous, pauses")
     args = parser.parse_args()
     own_home = "RECORDING_LAB_HOME" not in os.environ
     os.environ.setdefault("RECORDING_LAB_HOME", tempfile.mkdtemp(prefix="bench-lab-"))
     lab = connect(mode="simulator", events_file=Path(os.environ["RECORDING_LAB_HOME"]) /
                   "bench-events.jsonl")
     folder = Path(os.environ["RECORDING_LAB_HOME"]) / "downloads"
-    print(f"{'format':6} {'call':>7} {'wall s':>8} {'x real time':>12} {'size MB':>8} "
-          f"{'peak RSS MiB':>13}")
+    print(f"{'format':6} {'speech':10} {'call':>7} {'Hz':>6} {'kbit/s':>7} {'wall s':>8} "
+          f"{'x real time':>12} {'encoder alone x':>16} {'size MB':>8} {'peak RSS MiB':>13}")
     for fmt in args.formats.split(","):
-        for label in args.lengths.split(","):
-            figures = run(lab, LENGTHS[label.strip()], fmt.strip(), folder)
-            print(f"{fmt:6} {label:>7} {figures['wall']:8.2f} {figures['ratio']:12.0f} "
-                  f"{figures['size'] / 1e6:8.2f} {peak_rss_mib():13.0f}", flush=True)
+        for speech in args.speech.split(","):
+            for label in args.lengths.split(","):
+                figures = run(lab, LENGTHS[label.strip()], fmt.strip(), folder, speech.strip())
+                print(f"{fmt:6} {speech:10} {label:>7} {figures['rate']:6d} "
+                      f"{figures['kbps']:7.1f} {figures['wall']:8.2f} {figures['ratio']:12.0f} "
+                      f"{figures['limit']:16.0f} {figures['size'] / 1e6:8.2f} "
+                      f"{peak_rss_mib():13.0f}", flush=True)
     lab.close()
     if own_home:  # the simulator's copies of the recordings: hundreds of MB for 2 h calls
         shutil.rmtree(os.environ["RECORDING_LAB_HOME"], ignore_errors=True)
