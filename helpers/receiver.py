@@ -20,12 +20,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .assumptions import EVENT_ID_HEADER
 from .event_text import TERMINAL, call_filter, call_words, describe_missing, event_kind
 from .serving import ServeError, Serving, serve_in_thread
 
 __all__ = ["TERMINAL", "EventLog", "EventTimeout", "Receiver", "build_app", "event_kind"]
 logger = logging.getLogger(__name__)
 MAX_KEPT_BODY = 65_536  # characters of a refused body kept in the rejected log
+MAX_EVENT_ID = 100  # characters of a delivery id kept (the simulator's are 36)
 
 END_GRACE = 2.0  # seconds to wait for a late event once the call has ended otherwise
 POLL = 0.1  # seconds between looks at the file (other processes may write to it too)
@@ -44,6 +46,7 @@ class EventLog:
         self.skipped = 0  # lines that could not be read (e.g. torn by a crash)
         self._cond = threading.Condition(threading.RLock())
         self._records: list[dict] = []
+        self._ids: set[str] = set()  # every stored event's delivery id, to drop a repeat
         self._offset = 0
         self._generation = 0  # bumped by every local append, so waiters wake at once
 
@@ -59,6 +62,22 @@ class EventLog:
             _append_line(self.path, record)
             self._generation += 1
             self._cond.notify_all()
+
+    def append_once(self, record: dict, event_id: str | None) -> bool:
+        """Add one event unless an event with this delivery id is stored; True if added.
+
+        The simulator sends each event with an id (header `assumptions.EVENT_ID_HEADER`) and
+        retries when it hears no 200; a repeat of an event already on disk (the answer was
+        lost, or the receiver was restarted) is answered 200 but not stored twice. The ids come
+        from the file, so a new receiver on an old log knows them too.
+        """
+        with self._cond:
+            if event_id:
+                self._refresh()
+                if event_id in self._ids:
+                    return False
+            self.append(record)
+            return True
 
     def reject(self, request: dict, reason: str) -> None:
         """Log a refused event (what came and why it was refused) in the rejected log."""
@@ -105,11 +124,11 @@ class EventLog:
             with open(self.path, "rb") as handle:
                 size = os.fstat(handle.fileno()).st_size
                 if size < self._offset:  # the file was replaced or truncated: read it again
-                    self._records, self._offset = [], 0
+                    self._records, self._ids, self._offset = [], set(), 0
                 handle.seek(self._offset)
                 data = handle.read(size - self._offset)
         except FileNotFoundError:
-            self._records, self._offset = [], 0
+            self._records, self._ids, self._offset = [], set(), 0
             return
         end = data.rfind(b"\n") + 1  # only whole lines; a writer may be mid-line
         for raw in data[:end].splitlines():
@@ -122,6 +141,9 @@ class EventLog:
                 continue
             if isinstance(record, dict):
                 self._records.append(record)
+                received = record.get("_received")
+                if isinstance(received, dict) and isinstance(received.get("event_id"), str):
+                    self._ids.add(received["event_id"])
         self._offset += end
 
     # --- waiting ----
@@ -303,8 +325,11 @@ def build_app(events: EventLog, signature_secret: str | None = None):
         else:
             record = dict(request.query_params)
             received.pop("query", None)
+        event_id = request.headers.get(EVENT_ID_HEADER)
+        if event_id:
+            received["event_id"] = event_id[:MAX_EVENT_ID]
         record["_received"] = received
-        await run_in_threadpool(events.append, record)
+        await run_in_threadpool(events.append_once, record, received.get("event_id"))
         return JSONResponse({})
 
     return Starlette(routes=[Route("/{path:path}", receive, methods=["GET", "POST"])])
