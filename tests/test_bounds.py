@@ -1,0 +1,108 @@
+"""Issue 11, "no one in": no stall on a slow URL, bounded input and output, no server paths.
+
+Each test builds a simulator (and receiver) of its own where it needs one, so floods and slow
+URLs crowd nobody else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+import requests
+
+from helpers.callees import NUMBERS
+from helpers.client import lab_for
+from helpers.serving import serve_in_thread
+from helpers.simulator import outbound
+from helpers.simulator.server import Simulator
+
+
+@pytest.fixture
+def own_lab(tmp_path):
+    sim = Simulator(state_dir=tmp_path / "sim")
+    sim.start()
+    lab = lab_for(sim, tmp_path / "events.jsonl")
+    yield lab
+    lab.receiver.stop()
+    sim.stop()
+
+
+def bearer(lab) -> dict:
+    from vonage_jwt import JwtClient
+
+    creds = lab.simulator.credentials
+    jwt = JwtClient(creds.application_id, creds.private_key.read_text())
+    token = jwt.generate_application_jwt()
+    return {"Authorization": f"Bearer {token.decode() if isinstance(token, bytes) else token}"}
+
+
+def api(lab, method, path, **kwargs):
+    headers = {**bearer(lab), **kwargs.pop("headers", {})}
+    return requests.request(method, f"https://{lab.api_host}{path}", headers=headers,
+                            timeout=kwargs.pop("timeout", 20),
+                            verify=lab.simulator.info()["ca_cert"], **kwargs)
+
+
+# --- no stall -------------------------------------------------------------------------------
+def test_a_hanging_answer_url_stalls_no_other_client(own_lab):
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    async def slow(request):
+        await asyncio.sleep(3.0)
+        return JSONResponse([{"action": "talk", "text": "late but fine"}])
+
+    server = serve_in_thread(Starlette(routes=[Route("/answer", slow)]))
+    results: dict = {}
+
+    def create() -> None:
+        results["create"] = api(own_lab, "POST", "/v1/calls", json={
+            "to": [{"type": "phone", "number": NUMBERS["talker"]}],
+            "from": {"type": "phone", "number": "447700900000"},
+            "answer_url": [f"http://127.0.0.1:{server.port}/answer"]})
+
+    try:
+        api(own_lab, "GET", "/_sim/info")  # a warm connection pool is not the point
+        slow_one = threading.Thread(target=create)
+        slow_one.start()
+        time.sleep(0.5)  # the create request is now waiting for its answer URL
+        took, headers = [], bearer(own_lab)  # signing a JWT takes ~0.15 s: not timed
+        with requests.Session() as session:
+            for _ in range(3):
+                started = time.perf_counter()
+                answer = session.get(f"https://{own_lab.api_host}/_sim/info",
+                                     headers=headers, timeout=10,
+                                     verify=own_lab.simulator.info()["ca_cert"])
+                took.append(time.perf_counter() - started)
+                assert answer.status_code == 200
+        assert slow_one.is_alive()  # still waiting for the answer URL
+        slow_one.join(10)
+    finally:
+        server.stop()
+    assert min(took) < 0.1 and max(took) < 1.0, took
+    assert results["create"].status_code == 201
+
+
+@pytest.mark.parametrize("where", ["answer_url", "transfer"])
+def test_an_answer_or_transfer_url_off_this_machine_is_refused(own_lab, monkeypatch, where):
+    monkeypatch.delenv(outbound.ALLOW_HOSTS_SETTING, raising=False)
+    url = "https://ncco.example.com/answer"
+    if where == "answer_url":
+        answer = api(own_lab, "POST", "/v1/calls", json={
+            "to": [{"type": "phone", "number": NUMBERS["talker"]}],
+            "from": {"type": "phone", "number": "447700900000"}, "answer_url": [url]})
+    else:
+        made = api(own_lab, "POST", "/v1/calls", json={
+            "to": [{"type": "phone", "number": NUMBERS["talker"]}],
+            "from": {"type": "phone", "number": "447700900000"},
+            "ncco": [{"action": "talk", "text": "hold on " * 20}]}).json()
+        answer = api(own_lab, "PUT", f"/v1/calls/{made['uuid']}", json={
+            "action": "transfer", "destination": {"type": "ncco", "url": [url]}})
+    assert answer.status_code == 400, answer.text
+    body = answer.json()
+    assert "contacts this computer only" in body["detail"]
+    assert outbound.ALLOW_HOSTS_SETTING in body["detail"]
