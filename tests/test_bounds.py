@@ -106,3 +106,29 @@ def test_an_answer_or_transfer_url_off_this_machine_is_refused(own_lab, monkeypa
     body = answer.json()
     assert "contacts this computer only" in body["detail"]
     assert outbound.ALLOW_HOSTS_SETTING in body["detail"]
+
+
+# --- files ----------------------------------------------------------------------------------
+def test_a_recording_deleted_on_disk_is_a_404_without_the_server_path(own_lab):
+    from helpers import calls
+
+    call = calls.place_call(own_lab, [{"action": "record", "timeOut": 3}], NUMBERS["talker"],
+                            quiet=True)
+    event = calls.wait_for_recording(own_lab, call)
+    stored = own_lab.simulator.files[event["recording_uuid"]]
+    stored.path.unlink()
+    answer = api(own_lab, "GET", f"/v1/files/{event['recording_uuid']}")
+    assert answer.status_code == 404, answer.text
+    assert "no longer on the simulator's disk" in answer.json()["detail"]
+    assert str(stored.path.parent) not in answer.text and "/" not in answer.json()["detail"]
+
+
+def test_half_written_files_are_removed_at_start(tmp_path):
+    recordings = tmp_path / "sim" / "recordings"
+    Simulator(state_dir=tmp_path / "sim")
+    left = recordings / ".abc.mp3.x1y2.part"
+    left.write_bytes(b"half")
+    kept = recordings / "abc.mp3"
+    kept.write_bytes(b"whole")
+    Simulator(state_dir=tmp_path / "sim")
+    assert not left.exists() and kept.exists()

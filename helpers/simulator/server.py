@@ -23,7 +23,7 @@ import requests
 
 from .. import assumptions, signed_webhooks
 from ..callees import DEFAULT_CALLEE, PERSONAS, Callee
-from ..files import atomic_write
+from ..files import atomic_write, remove_leftovers
 from ..serving import ServeError, Serving, serve_in_thread
 from . import audio, outbound
 from .engine import CallEngine, RecordingRun
@@ -83,6 +83,7 @@ class Simulator:
         self.host, self.port = host, port
         self.credentials: Credentials = ensure_credentials(state_dir)
         self.recordings_dir = ensure_private_dir(self.credentials.state_dir / "recordings")
+        remove_leftovers(self.recordings_dir)  # half-made recordings of an earlier run
         self.pace = pace
         self.calls: dict[str, Call] = {}
         self.order: list[str] = []

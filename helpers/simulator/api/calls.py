@@ -262,6 +262,9 @@ async def download(request: Request) -> Response:
                        f"recordings for {assumptions.RETENTION_DAYS} days after they end. "
                        "Download recordings as soon as the record event arrives.",
                        kind="not-found")
+    if not stored.path.is_file():  # deleted on disk: say so without naming the server's path
+        raise ApiError(404, "Not Found", f"Recording {file_id} is no longer on the simulator's "
+                       "disk (its file was deleted). Record the call again.", kind="not-found")
     check_range(request.headers.get("range"), stored.size)
     return FileResponse(stored.path, media_type=stored.media_type,
                         headers={"Content-Length": str(stored.size)})
