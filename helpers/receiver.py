@@ -26,7 +26,10 @@ from .serving import ServeError, Serving, serve_in_thread
 
 __all__ = ["TERMINAL", "EventLog", "EventTimeout", "Receiver", "build_app", "event_kind"]
 logger = logging.getLogger(__name__)
-MAX_KEPT_BODY = 65_536  # characters of a refused body kept in the rejected log
+MAX_KEPT_BODY = 2048  # characters of a refused body kept in the rejected log
+MAX_REJECTED_LOG = 4 * 1024 * 1024  # bytes: past this, refusals are counted, not logged
+REJECTED_PER_SECOND = 20  # refusals logged per second at most; the rest are counted
+MAX_DEPTH = 32  # nesting of an event body: Vonage's events nest 3 deep
 MAX_EVENT_ID = 100  # characters of a delivery id kept (the simulator's are 36)
 
 END_GRACE = 2.0  # seconds to wait for a late event once the call has ended otherwise
@@ -49,6 +52,8 @@ class EventLog:
         self._ids: set[str] = set()  # every stored event's delivery id, to drop a repeat
         self._offset = 0
         self._generation = 0  # bumped by every local append, so waiters wake at once
+        self.unlogged_rejections = 0  # refusals not written (rate or size limit of the log)
+        self._window_start, self._window_count = 0.0, 0
 
     # --- writing ----
     @property
@@ -79,10 +84,32 @@ class EventLog:
             self.append(record)
             return True
 
-    def reject(self, request: dict, reason: str) -> None:
-        """Log a refused event (what came and why it was refused) in the rejected log."""
+    def reject(self, request: dict, reason: str) -> bool:
+        """Log a refused event (what came and why it was refused) in the rejected log.
+
+        Anyone on this machine can send a forged event, so the log is bounded: at most
+        REJECTED_PER_SECOND lines a second and MAX_REJECTED_LOG bytes; refusals past either are
+        counted (`unlogged_rejections`) and the count is written with the next line logged.
+        Returns True if this one was logged.
+        """
         with self._cond:
-            _append_line(self.rejected_path, {"reason": reason, **request})
+            now = time.monotonic()
+            if now - self._window_start >= 1.0:
+                self._window_start, self._window_count = now, 0
+            try:
+                size = self.rejected_path.stat().st_size
+            except FileNotFoundError:
+                size = 0
+            if self._window_count >= REJECTED_PER_SECOND or size >= MAX_REJECTED_LOG:
+                self.unlogged_rejections += 1
+                return False
+            self._window_count += 1
+            line = {"reason": reason, **request}
+            if self.unlogged_rejections:
+                line["unlogged_before"] = self.unlogged_rejections
+                self.unlogged_rejections = 0
+            _append_line(self.rejected_path, line)
+            return True
 
     def rejections(self) -> list[dict]:
         """Every refused event, oldest first, each with its `reason`."""
@@ -312,10 +339,10 @@ def build_app(events: EventLog, signature_secret: str | None = None):
         if request.method == "POST":
             if body.strip():
                 try:
-                    record = json.loads(body)
+                    record = strict_json(body)
                 except ValueError as err:
                     return JSONResponse({"title": "Bad Request", "detail": "The body is not "
-                                         f"valid JSON ({err}); nothing was stored."},
+                                         f"valid JSON ({str(err)[:200]}); nothing was stored."},
                                         status_code=400)
                 if not isinstance(record, dict):
                     return JSONResponse({"title": "Bad Request", "detail": "The body must be "
@@ -335,10 +362,43 @@ def build_app(events: EventLog, signature_secret: str | None = None):
     return Starlette(routes=[Route("/{path:path}", receive, methods=["GET", "POST"])])
 
 
+# --- strict JSON ----------------------------------------------------------------------------
+def _not_json(token: str) -> float:
+    raise ValueError(f"{token} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"{text[:20]} is too large for a number")
+    return value
+
+
+def strict_json(raw: bytes | str) -> Any:
+    """Parse JSON as JSON is written (no NaN or Infinity), nested at most MAX_DEPTH deep."""
+    try:
+        value = json.loads(raw, parse_constant=_not_json, parse_float=_finite)
+    except RecursionError:
+        raise ValueError(f"it nests deeper than {MAX_DEPTH} levels") from None
+    except UnicodeDecodeError as err:
+        raise ValueError(f"it is not UTF-8 ({err.reason})") from None
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ValueError(f"it nests deeper than {MAX_DEPTH} levels")
+        if isinstance(item, dict):
+            stack += [(v, depth + 1) for v in item.values()]
+        elif isinstance(item, list):
+            stack += [(v, depth + 1) for v in item]
+    return value
+
+
 # --- files ----------------------------------------------------------------------------------
 def _append_line(path: Path, record: dict) -> None:
     """Append one JSON line and fsync it (and, for a new file, its folder)."""
-    line = json.dumps(record, ensure_ascii=False, default=str).encode("utf-8") + b"\n"
+    line = json.dumps(record, ensure_ascii=False, default=str, allow_nan=False).encode(
+        "utf-8", "backslashreplace") + b"\n"  # strict JSON; a lone surrogate stays readable
     path.parent.mkdir(parents=True, exist_ok=True)
     created = not path.exists()
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)

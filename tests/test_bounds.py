@@ -7,6 +7,7 @@ URLs crowd nobody else.
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 
@@ -132,3 +133,96 @@ def test_half_written_files_are_removed_at_start(tmp_path):
     kept.write_bytes(b"whole")
     Simulator(state_dir=tmp_path / "sim")
     assert not left.exists() and kept.exists()
+
+
+# --- bounded input and output: the simulator -----------------------------------------------
+def test_an_error_answer_stays_small_whatever_came_in(own_lab):
+    huge = {"to": [{"type": "phone", "number": NUMBERS["talker"]}],
+            "from": {"type": "phone", "number": "447700900000"},
+            "ncco": [{"action": "talk", "text": "x" * 200_000}],
+            **{f"unknown_{n}": "y" * 1000 for n in range(200)}}
+    started = time.perf_counter()
+    answer = api(own_lab, "POST", "/v1/calls", json=huge)
+    assert time.perf_counter() - started < 5
+    assert answer.status_code == 400
+    assert len(answer.content) < 4096, len(answer.content)
+    body = answer.json()
+    assert body["invalid_parameters"] and "more invalid parameters" in body["detail"]
+    assert all(len(json.dumps(p.get("value"))) < 300 for p in body["invalid_parameters"])
+
+
+def test_a_body_over_the_cap_is_413_and_deep_json_is_400(own_lab):
+    from helpers.serving import MAX_BODY_BYTES
+
+    answer = api(own_lab, "POST", "/v1/calls", data=b"[" * (MAX_BODY_BYTES + 1),
+                 headers={"Content-Type": "application/json"})
+    assert answer.status_code == 413 and answer.json()["title"] == "Payload Too Large"
+    deep = api(own_lab, "POST", "/v1/calls", data=b"[" * 100_000 + b"]" * 100_000,
+               headers={"Content-Type": "application/json"})
+    assert deep.status_code == 400 and "deeper" in deep.json()["detail"]
+    big_header = api(own_lab, "GET", "/_sim/info", headers={"X-Big": "h" * 20_000})
+    assert big_header.status_code == 431 and "headers" in big_header.json()["detail"]
+
+
+# --- bounded input and output: the receiver ------------------------------------------------
+SECRET = "a-signature-secret-of-forty-characters-xx"
+
+
+def signed_post(rx, body: bytes):
+    from helpers import signed_webhooks
+
+    token = signed_webhooks.authorization(body, SECRET, api_key="k", application_id="a")
+    return requests.post(rx.event_url(), data=body, timeout=10, headers={
+        "Authorization": token, "Content-Type": "application/json"})
+
+
+@pytest.fixture
+def signed_rx(tmp_path):
+    from helpers.receiver import Receiver
+
+    with Receiver(tmp_path / "events.jsonl", signature_secret=SECRET) as rx:
+        yield rx
+
+
+@pytest.mark.parametrize("body, words", [
+    (b'{"status": "answered", "duration": NaN}', "NaN"),
+    (b'{"size": 1e999}', "too large"),
+    (b"[" * 100_000 + b"]" * 100_000, "deeper"),
+])
+def test_signed_but_not_strict_json_is_400_and_not_stored(signed_rx, body, words):
+    answer = signed_post(signed_rx, body)
+    assert answer.status_code == 400 and words in answer.json()["detail"]
+    assert signed_rx.events.all() == []
+    assert "NaN" not in signed_rx.events.path.read_text() if signed_rx.events.path.exists() \
+        else True
+
+
+def test_a_forged_flood_cannot_grow_the_rejected_log(signed_rx):
+    from helpers import receiver as receiver_module
+
+    junk = b'{"status": "' + b"z" * 200_000 + b'"}'
+    with requests.Session() as session:
+        codes = [session.post(signed_rx.event_url(), data=junk, timeout=10,
+                              headers={"Authorization": "Bearer forged"}).status_code
+                 for _ in range(60)]
+    assert set(codes) == {401}
+    log = signed_rx.events.rejected_path
+    lines = log.read_text().splitlines()
+    assert len(lines) <= 2 * receiver_module.REJECTED_PER_SECOND  # at most 2 windows
+    assert log.stat().st_size < len(lines) * (receiver_module.MAX_KEPT_BODY + 1000)
+    logged = len(lines) + signed_rx.events.unlogged_rejections
+    assert logged == 60 and signed_rx.events.unlogged_rejections > 0
+    for line in lines:
+        json.loads(line)  # strict JSON lines
+
+
+def test_the_rejected_log_stops_at_its_size_cap(tmp_path, monkeypatch):
+    from helpers import receiver as receiver_module
+    from helpers.receiver import EventLog
+
+    monkeypatch.setattr(receiver_module, "MAX_REJECTED_LOG", 5000)
+    monkeypatch.setattr(receiver_module, "REJECTED_PER_SECOND", 10_000)
+    log = EventLog(tmp_path / "events.jsonl")
+    logged = sum(log.reject({"body": "b" * 1000}, "forged") for _ in range(50))
+    assert logged < 10 and log.unlogged_rejections == 50 - logged
+    assert log.rejected_path.stat().st_size < 5000 + 1200
