@@ -139,3 +139,21 @@ def test_a_five_second_receiver_outage_loses_and_repeats_nothing(own_lab):
         assert all(d.get("status_code") == 200 for d in tl.deliveries), tl.deliveries
         retried += sum(1 for d in tl.deliveries if d.get("attempts", 1) > 1)
     assert retried > 0  # the outage did hit deliveries
+
+
+def test_a_failed_event_goes_to_the_fallback_url(own_lab):
+    sim, rx = own_lab.simulator, own_lab.receiver
+    sim.retry_delays, sim.fallback_url = (0.05,), rx.event_url("/fallback")
+    try:
+        call = calls.place_call(own_lab, [{"action": "record", "timeOut": 3,
+                                           "eventUrl": ["http://127.0.0.1:9/down"]}],
+                                NUMBERS["talker"], quiet=True)
+        assert sim.wait_idle(30)
+    finally:
+        sim.fallback_url = None
+    (event,) = [r for r in rx.events.all() if r["_received"]["path"] == "/fallback"]
+    assert event["recording_uuid"] and event["original_request"] == {
+        "url": "http://127.0.0.1:9/down", "type": "event"}
+    assert "ConnectionError" in event["reason"]
+    (primary, fallback) = [d for d in sim.calls[call.uuid].deliveries if d["event"] == "record"]
+    assert "error" in primary and fallback["status_code"] == 200

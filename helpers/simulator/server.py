@@ -92,6 +92,9 @@ class Simulator:
         self.clock_offset = 0.0
         self.lock = threading.Lock()
         self.retry_delays: tuple[float, ...] = assumptions.WEBHOOK_RETRY_DELAYS
+        # The application's fallback URL (Vonage: "used when either the Answer or Event webhook
+        # fails or returns an HTTP error status"); None: no fallback, as when none is set.
+        self.fallback_url: str | None = None
         self._serving: Serving | None = None
 
     # --- lifecycle ----
@@ -312,6 +315,14 @@ class Simulator:
             outcome["attempts"] = attempts
         with call.cond:
             call.deliveries.append(outcome)
+        failed = "error" in outcome or outcome.get("status_code", 200) >= 400
+        if failed and self.fallback_url and url != self.fallback_url:
+            # Vonage's webhook reference: the fallback request carries the original payload
+            # plus `reason` and `original_request` {url, type} (fact sheet §2.2, WH-2021).
+            reason = outcome.get("error") or f"HTTP {outcome['status_code']}"
+            self._post(call, self.fallback_url, method,
+                       {**payload, "reason": reason[:300],
+                        "original_request": {"url": url, "type": "event"}}, session)
 
     def _finish_recording(self, call: Call, rec: RecordingRun, session: requests.Session) -> None:
         engine = call.engine
