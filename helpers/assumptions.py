@@ -98,3 +98,29 @@ DEFAULT_MULTICHANNEL_FORMAT = "wav"
 #: (no exp), iss is this value, and the receiver allows this much clock skew on iat.
 SIGNED_WEBHOOK_ISSUER = "Vonage"
 SIGNED_WEBHOOK_LEEWAY = 60
+
+#: Webhook delivery (event, record, transcription webhooks). Vonage's webhook reference: "Fallback
+#: URL is used when either the Answer or Event webhook fails or returns an HTTP error status";
+#: Vonage's "Build High Availability Voice API Applications" (blog, 2020-12-09): before the
+#: fallback "the platform will retry the request to your original answer/event URL ... after one
+#: second by default". Support article "What happens if the NCCO download request fails?": a
+#: retry follows a connect/socket time-out, a reset, or 429/503/504. Live Vonage gives up after
+#: that one retry and the fallback; how long it keeps trying is UNCONFIRMED. Chosen here (a lab
+#: assumption, so a receiver restarted within ~30 s loses nothing): after a connection error, a
+#: time-out, a 429 or any 5xx the simulator tries again after each of these delays (seconds),
+#: then gives up and says so in the call's timeline.
+WEBHOOK_RETRY_DELAYS = (1.0, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0)
+WEBHOOK_RETRY_STATUSES = frozenset({429, *range(500, 600)})
+
+#: Time-outs of one webhook attempt, in seconds. Support article "How to configure the custom
+#: webhook timeout": connection time-out 300-1000 ms; socket time-out 1000-5000 ms for answer
+#: and fallback URLs, 1000-10000 ms for the event URL. The defaults are UNCONFIRMED; the lab
+#: uses the top of each documented range.
+WEBHOOK_CONNECT_TIMEOUT = 1.0
+EVENT_READ_TIMEOUT = 10.0
+ANSWER_READ_TIMEOUT = 5.0
+
+#: Every webhook the simulator sends carries this header: one id per event, the same on every
+#: retry, so a receiver can drop a repeat. Vonage's payloads have no such field (fact sheet
+#: §2.1-2.3) and its signed-webhook JWT has a `jti` per request; the header is the lab's own.
+EVENT_ID_HEADER = "X-Lab-Event-Id"

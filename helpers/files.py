@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["atomic_write"]
+__all__ = ["atomic_write", "remove_leftovers"]
 
 
 def atomic_write(path: str | Path, data: bytes | str | Callable[[Path], object], *,
@@ -45,6 +45,20 @@ def atomic_write(path: str | Path, data: bytes | str | Callable[[Path], object],
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def remove_leftovers(directory: str | Path, suffix: str = ".part") -> int:
+    """Delete temporary files `atomic_write` left in `directory` (a crash or a kill mid-write
+    skips its clean-up); return how many. Call it when nothing writes there yet, e.g. at start.
+    """
+    removed = 0
+    for leftover in Path(directory).glob(f".*{suffix}"):
+        try:
+            leftover.unlink()
+            removed += 1
+        except (FileNotFoundError, IsADirectoryError, PermissionError):
+            continue
+    return removed
 
 
 def _fsync_file(path: Path) -> None:

@@ -20,12 +20,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .assumptions import EVENT_ID_HEADER
 from .event_text import TERMINAL, call_filter, call_words, describe_missing, event_kind
 from .serving import ServeError, Serving, serve_in_thread
 
 __all__ = ["TERMINAL", "EventLog", "EventTimeout", "Receiver", "build_app", "event_kind"]
 logger = logging.getLogger(__name__)
-MAX_KEPT_BODY = 65_536  # characters of a refused body kept in the rejected log
+MAX_KEPT_BODY = 2048  # characters of a refused body kept in the rejected log
+MAX_REJECTED_LOG = 4 * 1024 * 1024  # bytes: past this, refusals are counted, not logged
+REJECTED_PER_SECOND = 20  # refusals logged per second at most; the rest are counted
+MAX_DEPTH = 32  # nesting of an event body: Vonage's events nest 3 deep
+MAX_EVENT_ID = 100  # characters of a delivery id kept (the simulator's are 36)
 
 END_GRACE = 2.0  # seconds to wait for a late event once the call has ended otherwise
 POLL = 0.1  # seconds between looks at the file (other processes may write to it too)
@@ -44,8 +49,11 @@ class EventLog:
         self.skipped = 0  # lines that could not be read (e.g. torn by a crash)
         self._cond = threading.Condition(threading.RLock())
         self._records: list[dict] = []
+        self._ids: set[str] = set()  # every stored event's delivery id, to drop a repeat
         self._offset = 0
         self._generation = 0  # bumped by every local append, so waiters wake at once
+        self.unlogged_rejections = 0  # refusals not written (rate or size limit of the log)
+        self._window_start, self._window_count = 0.0, 0
 
     # --- writing ----
     @property
@@ -60,10 +68,48 @@ class EventLog:
             self._generation += 1
             self._cond.notify_all()
 
-    def reject(self, request: dict, reason: str) -> None:
-        """Log a refused event (what came and why it was refused) in the rejected log."""
+    def append_once(self, record: dict, event_id: str | None) -> bool:
+        """Add one event unless an event with this delivery id is stored; True if added.
+
+        The simulator sends each event with an id (header `assumptions.EVENT_ID_HEADER`) and
+        retries when it hears no 200; a repeat of an event already on disk (the answer was
+        lost, or the receiver was restarted) is answered 200 but not stored twice. The ids come
+        from the file, so a new receiver on an old log knows them too.
+        """
         with self._cond:
-            _append_line(self.rejected_path, {"reason": reason, **request})
+            if event_id:
+                self._refresh()
+                if event_id in self._ids:
+                    return False
+            self.append(record)
+            return True
+
+    def reject(self, request: dict, reason: str) -> bool:
+        """Log a refused event (what came and why it was refused) in the rejected log.
+
+        Anyone on this machine can send a forged event, so the log is bounded: at most
+        REJECTED_PER_SECOND lines a second and MAX_REJECTED_LOG bytes; refusals past either are
+        counted (`unlogged_rejections`) and the count is written with the next line logged.
+        Returns True if this one was logged.
+        """
+        with self._cond:
+            now = time.monotonic()
+            if now - self._window_start >= 1.0:
+                self._window_start, self._window_count = now, 0
+            try:
+                size = self.rejected_path.stat().st_size
+            except FileNotFoundError:
+                size = 0
+            if self._window_count >= REJECTED_PER_SECOND or size >= MAX_REJECTED_LOG:
+                self.unlogged_rejections += 1
+                return False
+            self._window_count += 1
+            line = {"reason": reason, **request}
+            if self.unlogged_rejections:
+                line["unlogged_before"] = self.unlogged_rejections
+                self.unlogged_rejections = 0
+            _append_line(self.rejected_path, line)
+            return True
 
     def rejections(self) -> list[dict]:
         """Every refused event, oldest first, each with its `reason`."""
@@ -105,11 +151,11 @@ class EventLog:
             with open(self.path, "rb") as handle:
                 size = os.fstat(handle.fileno()).st_size
                 if size < self._offset:  # the file was replaced or truncated: read it again
-                    self._records, self._offset = [], 0
+                    self._records, self._ids, self._offset = [], set(), 0
                 handle.seek(self._offset)
                 data = handle.read(size - self._offset)
         except FileNotFoundError:
-            self._records, self._offset = [], 0
+            self._records, self._ids, self._offset = [], set(), 0
             return
         end = data.rfind(b"\n") + 1  # only whole lines; a writer may be mid-line
         for raw in data[:end].splitlines():
@@ -122,6 +168,9 @@ class EventLog:
                 continue
             if isinstance(record, dict):
                 self._records.append(record)
+                received = record.get("_received")
+                if isinstance(received, dict) and isinstance(received.get("event_id"), str):
+                    self._ids.add(received["event_id"])
         self._offset += end
 
     # --- waiting ----
@@ -290,10 +339,10 @@ def build_app(events: EventLog, signature_secret: str | None = None):
         if request.method == "POST":
             if body.strip():
                 try:
-                    record = json.loads(body)
+                    record = strict_json(body)
                 except ValueError as err:
                     return JSONResponse({"title": "Bad Request", "detail": "The body is not "
-                                         f"valid JSON ({err}); nothing was stored."},
+                                         f"valid JSON ({str(err)[:200]}); nothing was stored."},
                                         status_code=400)
                 if not isinstance(record, dict):
                     return JSONResponse({"title": "Bad Request", "detail": "The body must be "
@@ -303,17 +352,53 @@ def build_app(events: EventLog, signature_secret: str | None = None):
         else:
             record = dict(request.query_params)
             received.pop("query", None)
+        event_id = request.headers.get(EVENT_ID_HEADER)
+        if event_id:
+            received["event_id"] = event_id[:MAX_EVENT_ID]
         record["_received"] = received
-        await run_in_threadpool(events.append, record)
+        await run_in_threadpool(events.append_once, record, received.get("event_id"))
         return JSONResponse({})
 
     return Starlette(routes=[Route("/{path:path}", receive, methods=["GET", "POST"])])
 
 
+# --- strict JSON ----------------------------------------------------------------------------
+def _not_json(token: str) -> float:
+    raise ValueError(f"{token} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"{text[:20]} is too large for a number")
+    return value
+
+
+def strict_json(raw: bytes | str) -> Any:
+    """Parse JSON as JSON is written (no NaN or Infinity), nested at most MAX_DEPTH deep."""
+    try:
+        value = json.loads(raw, parse_constant=_not_json, parse_float=_finite)
+    except RecursionError:
+        raise ValueError(f"it nests deeper than {MAX_DEPTH} levels") from None
+    except UnicodeDecodeError as err:
+        raise ValueError(f"it is not UTF-8 ({err.reason})") from None
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ValueError(f"it nests deeper than {MAX_DEPTH} levels")
+        if isinstance(item, dict):
+            stack += [(v, depth + 1) for v in item.values()]
+        elif isinstance(item, list):
+            stack += [(v, depth + 1) for v in item]
+    return value
+
+
 # --- files ----------------------------------------------------------------------------------
 def _append_line(path: Path, record: dict) -> None:
     """Append one JSON line and fsync it (and, for a new file, its folder)."""
-    line = json.dumps(record, ensure_ascii=False, default=str).encode("utf-8") + b"\n"
+    line = json.dumps(record, ensure_ascii=False, default=str, allow_nan=False).encode(
+        "utf-8", "backslashreplace") + b"\n"  # strict JSON; a lone surrogate stays readable
     path.parent.mkdir(parents=True, exist_ok=True)
     created = not path.exists()
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)

@@ -62,11 +62,49 @@ class ApiError(Exception):
             status, title, detail, invalid, kind)
 
     def response(self) -> JSONResponse:
-        body = {"type": f"{ERRORS}#{self.kind}", "title": self.title, "detail": self.detail,
-                "instance": str(uuidlib.uuid4())}
-        if self.invalid:
-            body["invalid_parameters"] = self.invalid
-        return JSONResponse(body, status_code=self.status)
+        return JSONResponse(capped_error_body(self.kind, self.title, self.detail, self.invalid),
+                            status_code=self.status)
+
+
+MAX_ERROR_BODY = 4096  # bytes of an error answer: a huge request never gets a huge echo
+MAX_ECHO = 120  # characters of an echoed value (or reason, or detail part) kept
+MAX_DETAIL = 1000  # characters of `detail`
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
+def _short(value: Any) -> Any:
+    """An echoed value, cut short when its JSON is long (kept as is when short)."""
+    text = value if isinstance(value, str) else json.dumps(value, default=repr)
+    if len(text) <= MAX_ECHO:
+        return value
+    return _cut(text, MAX_ECHO)
+
+
+def capped_error_body(kind: str, title: str, detail: str,
+                      invalid: list[dict] | None) -> dict:
+    """Vonage's error shape, under MAX_ERROR_BODY bytes: echoed values, reasons and the detail
+    are cut short, and entries that do not fit are counted instead of listed."""
+    body = {"type": f"{ERRORS}#{kind}", "title": title, "detail": _cut(str(detail), MAX_DETAIL),
+            "instance": str(uuidlib.uuid4())}
+    if not invalid:
+        return body
+    size = len(json.dumps(body)) + 40
+    kept = []
+    for entry in invalid:
+        short = {k: _short(v) if k == "value" else _cut(str(v), 3 * MAX_ECHO)
+                 for k, v in entry.items()}
+        cost = len(json.dumps(short)) + 2
+        if size + cost > MAX_ERROR_BODY - 120:
+            break
+        kept.append(short)
+        size += cost
+    body["invalid_parameters"] = kept
+    if len(kept) < len(invalid):
+        body["detail"] += f" ({len(invalid) - len(kept)} more invalid parameters not listed.)"
+    return body
 
 
 def bad_request(detail: str, invalid: list[dict] | None = None) -> ApiError:

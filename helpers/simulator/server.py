@@ -23,9 +23,9 @@ import requests
 
 from .. import assumptions, signed_webhooks
 from ..callees import DEFAULT_CALLEE, PERSONAS, Callee
-from ..files import atomic_write
+from ..files import atomic_write, remove_leftovers
 from ..serving import ServeError, Serving, serve_in_thread
-from . import audio
+from . import audio, outbound
 from .engine import CallEngine, RecordingRun
 from .keys import Credentials, ensure_credentials, ensure_private_dir
 
@@ -83,6 +83,7 @@ class Simulator:
         self.host, self.port = host, port
         self.credentials: Credentials = ensure_credentials(state_dir)
         self.recordings_dir = ensure_private_dir(self.credentials.state_dir / "recordings")
+        remove_leftovers(self.recordings_dir)  # half-made recordings of an earlier run
         self.pace = pace
         self.calls: dict[str, Call] = {}
         self.order: list[str] = []
@@ -90,6 +91,10 @@ class Simulator:
         self.callees: dict[str, Callee] = {}
         self.clock_offset = 0.0
         self.lock = threading.Lock()
+        self.retry_delays: tuple[float, ...] = assumptions.WEBHOOK_RETRY_DELAYS
+        # The application's fallback URL (Vonage: "used when either the Answer or Event webhook
+        # fails or returns an HTTP error status"); None: no fallback, as when none is set.
+        self.fallback_url: str | None = None
         self._serving: Serving | None = None
 
     # --- lifecycle ----
@@ -255,32 +260,69 @@ class Simulator:
 
     def _post(self, call: Call, url: str, method: str, payload: dict,
               session: requests.Session) -> None:
-        """Deliver one webhook, signed like Vonage's: `Authorization: Bearer <HS256 JWT>`."""
-        outcome = {"url": url, "method": method, "event": payload.get("status") or (
-            "record" if "recording_url" in payload else "transcription"
-            if "transcription_url" in payload else "event")}
+        """Deliver one webhook, signed like Vonage's: `Authorization: Bearer <HS256 JWT>`.
+
+        One id per event (header `assumptions.EVENT_ID_HEADER`), the same on every attempt, so
+        the receiver keeps a repeat once. A connection error, a time-out, a 429 or a 5xx is
+        tried again after each of `self.retry_delays` (assumptions.WEBHOOK_RETRY_DELAYS); a URL
+        the simulator may not contact (`outbound.refusal`) is not tried at all.
+        """
+        outcome: dict[str, Any] = {"url": url, "method": method, "event": payload.get(
+            "status") or ("record" if "recording_url" in payload else "transcription"
+                          if "transcription_url" in payload else "event")}
+        outcome["id"] = event_id = str(uuidlib.uuid4())
+        refused = outbound.refusal(url)
+        if refused:
+            outcome["error"] = refused
+            with call.cond:
+                call.deliveries.append(outcome)
+            return
         creds = self.credentials
-        try:
-            if method == "GET":  # the values as requests would put them in the query string
-                params = {k: json.dumps(v) if isinstance(v, (dict, list)) else
-                          v if isinstance(v, str) else str(v)
-                          for k, v in payload.items() if v is not None}
-                body = signed_webhooks.query_body(params)
-            else:
-                body = signed_webhooks.canonical_json(payload)
-            headers = {"Authorization": signed_webhooks.authorization(
+        if method == "GET":  # the values as requests would put them in the query string
+            params = {k: json.dumps(v) if isinstance(v, (dict, list)) else
+                      v if isinstance(v, str) else str(v)
+                      for k, v in payload.items() if v is not None}
+            body = signed_webhooks.query_body(params)
+        else:
+            body = signed_webhooks.canonical_json(payload)
+        timeout = (assumptions.WEBHOOK_CONNECT_TIMEOUT, assumptions.EVENT_READ_TIMEOUT)
+        delays = iter(self.retry_delays)
+        attempts = 0
+        while True:
+            attempts += 1
+            outcome.pop("error", None)
+            outcome.pop("status_code", None)
+            headers = {"Authorization": signed_webhooks.authorization(  # a fresh jti each time
                 body, creds.signature_secret, api_key=creds.api_key,
-                application_id=creds.application_id)}
-            if method == "GET":
-                response = session.get(url, params=params, headers=headers, timeout=10)
-            else:
-                headers["Content-Type"] = "application/json"
-                response = session.post(url, data=body, headers=headers, timeout=10)
-            outcome["status_code"] = response.status_code
-        except requests.RequestException as err:
-            outcome["error"] = f"{type(err).__name__}: {err}"[:300]
+                application_id=creds.application_id), assumptions.EVENT_ID_HEADER: event_id}
+            try:
+                if method == "GET":
+                    response = session.get(url, params=params, headers=headers,
+                                           timeout=timeout)
+                else:
+                    headers["Content-Type"] = "application/json"
+                    response = session.post(url, data=body, headers=headers, timeout=timeout)
+                outcome["status_code"] = response.status_code
+                retry = response.status_code in assumptions.WEBHOOK_RETRY_STATUSES
+            except requests.RequestException as err:
+                outcome["error"] = f"{type(err).__name__}: {err}"[:300]
+                retry = True
+            delay = next(delays, None) if retry else None
+            if delay is None:
+                break
+            time.sleep(delay)
+        if attempts > 1:
+            outcome["attempts"] = attempts
         with call.cond:
             call.deliveries.append(outcome)
+        failed = "error" in outcome or outcome.get("status_code", 200) >= 400
+        if failed and self.fallback_url and url != self.fallback_url:
+            # Vonage's webhook reference: the fallback request carries the original payload
+            # plus `reason` and `original_request` {url, type} (fact sheet §2.2, WH-2021).
+            reason = outcome.get("error") or f"HTTP {outcome['status_code']}"
+            self._post(call, self.fallback_url, method,
+                       {**payload, "reason": reason[:300],
+                        "original_request": {"url": url, "type": "event"}}, session)
 
     def _finish_recording(self, call: Call, rec: RecordingRun, session: requests.Session) -> None:
         engine = call.engine

@@ -7,10 +7,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
 from ... import assumptions, rules
+from .. import outbound
 from ..bodies import (
     CALL_PARAMS,
     MODIFY_ACTIONS,
@@ -63,8 +65,9 @@ async def create_call(request: Request) -> Response:
     from_number = body["from"]["number"] if "from" in body else "447700900000"
     ncco = body.get("ncco")
     if ncco is None:
-        ncco = fetch_ncco(body["answer_url"][0], body.get("answer_method", "GET"),
-                          {"to": to_number, "from": from_number})
+        ncco = await fetch_off_loop("answer_url", body["answer_url"][0],
+                                    body.get("answer_method", "GET"),
+                                    {"to": to_number, "from": from_number})
         refuse("The NCCO from answer_url is invalid.", ncco_problems(ncco, "answer_url NCCO"))
     call = simulator(request).create_call(
         to_number=to_number, from_number=from_number, ncco=ncco,
@@ -73,6 +76,20 @@ async def create_call(request: Request) -> Response:
     engine = call.engine
     return JSONResponse({"uuid": engine.uuid, "status": "started", "direction": "outbound",
                          "conversation_uuid": engine.conversation_uuid}, status_code=201)
+
+
+async def fetch_off_loop(name: str, url: str, method: str, query: dict) -> Any:
+    """Fetch an NCCO in a worker thread, so a slow URL stalls only its own request.
+
+    Only loopback is contacted unless `outbound.ALLOW_HOSTS_SETTING` allows more; any other
+    host is refused with a 400 before a request is made. The fetch's own time-out is the
+    documented answer-URL limit (fact sheet §2.2: the NCCO within 5 s).
+    """
+    refused = outbound.refusal(url)
+    if refused:
+        raise bad_request(f"{name} was not fetched: {refused}",
+                          [_invalid(name, [url[:200]], refused)])
+    return await run_in_threadpool(fetch_ncco, url, method, query)
 
 
 LIST_FILTERS = {"status", "conversation_uuid", "page_size", "record_index", "order",
@@ -153,7 +170,7 @@ async def show_call(request: Request) -> Response:
     return JSONResponse(call_info(get_call(request)))
 
 
-def transfer_ncco(call: Call, body: dict) -> list:
+async def transfer_ncco(call: Call, body: dict) -> list:
     """The NCCO a transfer's destination gives, inline or fetched from its URL, checked."""
     destination = body.get("destination")
     if not isinstance(destination, dict) or destination.get("type") != "ncco" or (
@@ -167,7 +184,8 @@ def transfer_ncco(call: Call, body: dict) -> list:
         if rules.RECORD_PARAMS["eventUrl"].check(urls):
             raise bad_request("destination.url must be a list with one URL.",
                               [_invalid("destination.url", urls, "one http(s) URL")])
-        ncco = fetch_ncco(urls[0], "GET", {"uuid": call.engine.uuid})
+        ncco = await fetch_off_loop("destination.url", urls[0], "GET",
+                                    {"uuid": call.engine.uuid})
     refuse("The transfer NCCO is invalid.", ncco_problems(ncco, "destination.ncco"))
     return ncco
 
@@ -180,7 +198,7 @@ async def modify_call(request: Request) -> Response:
     if action not in MODIFY_ACTIONS:
         raise bad_request("Unknown or missing action.", [_invalid(
             "action", action, "action must be one of " + ", ".join(MODIFY_ACTIONS) + ".")])
-    params = {"ncco": transfer_ncco(call, body)} if action == "transfer" else {}
+    params = {"ncco": await transfer_ncco(call, body)} if action == "transfer" else {}
     simulator(request).modify(call, action, **params)
     return Response(status_code=204)
 
@@ -244,6 +262,9 @@ async def download(request: Request) -> Response:
                        f"recordings for {assumptions.RETENTION_DAYS} days after they end. "
                        "Download recordings as soon as the record event arrives.",
                        kind="not-found")
+    if not stored.path.is_file():  # deleted on disk: say so without naming the server's path
+        raise ApiError(404, "Not Found", f"Recording {file_id} is no longer on the simulator's "
+                       "disk (its file was deleted). Record the call again.", kind="not-found")
     check_range(request.headers.get("range"), stored.size)
     return FileResponse(stored.path, media_type=stored.media_type,
                         headers={"Content-Length": str(stored.size)})
