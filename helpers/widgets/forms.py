@@ -75,7 +75,8 @@ class _Row:
     def __init__(self, param: rules.Param, form: ParamForm):
         self.param, self.form = param, form
         self.include = w.Checkbox(value=False, description=param.name, indent=False,
-                                  tooltip=param.summary, layout=w.Layout(width="150px", flex="0 0 150px"))
+                                  tooltip=param.summary,
+                                  layout=w.Layout(width="150px", flex="0 0 150px"))
         self.control = _make_control(param)
         self.unset_option = UNSET in getattr(self.control, "options", ())
         self.number_box = param.kind in ("int", "number")
