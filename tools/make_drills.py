@@ -6,7 +6,8 @@ Every ticket of `helpers/cases/tickets.json` that the lesson does not walk throu
 exercise: its words (`ticket_text`), then either its NCCO as the customer sent it, ready to be
 fixed and checked with `check_case_fix` (tickets with a `fix`), or a call to name its mistakes
 (`check_answer`). The cells from the first "**Exercise" heading to the navigation cell at the
-end of the notebook are replaced; run `tools/run_notebooks.py` on the lesson afterwards to store their outputs.
+end of the notebook are replaced; run `tools/run_notebooks.py` on the lesson afterwards to store
+their outputs.
 With `--check` nothing is written: the exit status says whether the lesson is up to date.
 """
 
