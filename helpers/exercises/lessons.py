@@ -64,8 +64,8 @@ def check_message_after_prompt(lab: Lab, ncco: list[dict], key: str, *, callee: 
     prompt_end = max(end for _, end in prompts if end is not None)
     late = [w for w in windows if w.start < prompt_end - 0.05]
     if late:
-        return Verdict(False, f"the recording started at {late[0].start:.1f} s, while the prompt "
-                              f"was still playing (until {prompt_end:.1f} s): it records the "
+        return Verdict(False, f"the recording started at {late[0].start:.1f} s, before the "
+                              f"prompt had finished (at {prompt_end:.1f} s): it records the "
                               "prompt, not the message. Put the record after the talk.")
     ended = [w for w in windows if w.ended_by == f"endOnKey {key}"]
     if not ended:
