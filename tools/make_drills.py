@@ -68,6 +68,11 @@ def _closing(text: str) -> str:
         else '"""'
 
 
+def _load(number: int) -> str:
+    """The line that loads exercise `number`'s answer (notebooks/solutions/, written by hand)."""
+    return f"# %load solutions/11_exercise_{number}.py\n"
+
+
 def drill_cells() -> list[nbformat.NotebookNode]:
     """The exercise cells, in the case library's order: fixable tickets, then the others."""
     cases = [c for c in load_cases() if c.id not in WALKED_THROUGH]
@@ -81,7 +86,7 @@ def drill_cells() -> list[nbformat.NotebookNode]:
             nbformat.v4.new_markdown_cell(f"{MARKER}{number}** · `{case.id}`"
                                           f"{SLOW.get(case.id, '')}"),
             nbformat.v4.new_code_cell(f'print(ticket_text(find_case("{case.id}")))'),
-            nbformat.v4.new_code_cell(f'fixed = """\n{text}\n{_closing(text)}\n'
+            nbformat.v4.new_code_cell(f'{_load(number)}fixed = """\n{text}\n{_closing(text)}\n'
                                       f'check_case_fix(lab, "{case.id}", fixed)'),
         ]
     cells.append(nbformat.v4.new_markdown_cell(NAME_THE_MISTAKES))
@@ -89,7 +94,7 @@ def drill_cells() -> list[nbformat.NotebookNode]:
         number += 1
         cells += [
             nbformat.v4.new_markdown_cell(f"{MARKER}{number}** · `{case.id}`"),
-            nbformat.v4.new_code_cell(f'print(ticket_text(find_case("{case.id}")))\n'
+            nbformat.v4.new_code_cell(f'{_load(number)}print(ticket_text(find_case("{case.id}")))\n'
                                       f'find_case("{case.id}").check_answer([])'),
         ]
     return cells
