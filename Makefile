@@ -1,11 +1,12 @@
 # Two commands: `make lab` starts JupyterLab on the lessons (simulator mode by default),
 # `make test` runs every test. Both set up .venv and ffmpeg on first use.
+# `make clean-lesson N=03` puts a trainee's copy of one lesson back as shipped.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: lab test setup ffmpeg bench bench-class lint
+.PHONY: lab clean-lesson test setup ffmpeg bench bench-class lint
 
 setup: $(STAMP) ffmpeg
 
@@ -30,9 +31,17 @@ ffmpeg:
 	    echo "Until then the lab converts with soundfile and skips the pydub-only steps."; \
 	  fi; }
 
-# --allow-root only where it is needed (containers and CI machines often run as root)
+# Trainees work on copies in my-lessons/ (git-ignored): lessons they lack are copied in, their
+# edits are never overwritten. jupyter-config/ opens lesson 00 and turns Jupyter's news pop-up
+# off. --allow-root only where it is needed (containers and CI machines often run as root).
 lab: setup
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
+	$(PY) tools/my_lessons.py copy
+	JUPYTER_CONFIG_PATH="$(CURDIR)/jupyter-config$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
+	  $(VENV)/bin/jupyter lab --notebook-dir=my-lessons $$([ "$$(id -u)" = 0 ] && echo --allow-root)
+
+clean-lesson:
+	@[ -n "$(N)" ] || { echo "Which lesson? For example: make clean-lesson N=03"; exit 2; }
+	@$(PYTHON) tools/my_lessons.py restore $(N)
 
 test: setup
 	RECORDING_LAB_MODE=simulator $(PY) -m pytest

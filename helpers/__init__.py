@@ -97,6 +97,7 @@ from .exercises import (
     check_collects_key,
     check_hangup_function,
     check_mp3,
+    check_message_after_prompt,
     check_records_until_key,
     check_split_channels,
     check_starts_with_sound,
@@ -136,8 +137,9 @@ __all__ = [
     # self-checks
     "Verdict", "check_agent_not_recorded", "check_blocking", "check_case_fix",
     "check_channels_kept", "check_collects_key", "check_hangup_function", "check_mp3",
-    "check_records_until_key", "check_split_channels", "check_starts_with_sound",
-    "check_tampered", "check_whole_call", "check_whole_message", "ticket_text",
+    "check_message_after_prompt", "check_records_until_key", "check_split_channels",
+    "check_starts_with_sound", "check_tampered", "check_whole_call", "check_whole_message",
+    "ticket_text",
     # persona numbers
     *sorted(PERSONA_NUMBERS),
 ]

@@ -291,6 +291,39 @@ def test_record_only_says_what_a_blocking_record_does(lab, downloads):
     assert diagnosis.timeline.end_reason == "the person on the call hung up"
 
 
+STANDARD_VOICEMAIL = [{"action": "talk", "text": "Please leave a message after the tone"},
+                      {"action": "record", "beepStart": True, "endOnSilence": 3, "timeOut": 20},
+                      {"action": "talk", "text": "Thank you, goodbye"}]
+
+
+def _finding_lines(diagnosis: Diagnosis) -> list[str]:
+    report = diagnosis.report()
+    section = report.split("\nFindings\n", 1)[1].split("\n\n", 1)[0]
+    return re.split(r"\n  (?=\[)", section)
+
+
+@pytest.mark.parametrize("simulated", [True, False], ids=["simulated", "static"])
+def test_the_diagnoser_agrees_with_itself_on_the_standard_voicemail(lab, downloads, simulated):
+    """No advice to add what is there (beepStart); never "fine" beside an instruction to fix."""
+    diagnosis = diagnose(STANDARD_VOICEMAIL, "447700900006", lab=lab if simulated else None,
+                         folder=str(downloads))
+    assert "beep-after-prompt" in diagnosis.codes
+    for line in _finding_lines(diagnosis):
+        assert "add beepStart" not in line and "set beepStart" not in line, line
+        assert not ("fine" in line and "Fix:" in line), line
+        assert not ("nothing to fix" in line.lower() and "Fix:" in line), line
+        assert not ("nothing to change" in line.lower() and "Fix:" in line), line
+    if "record-late" in diagnosis.codes:  # the caller spoke before the beep: not "fine" then
+        assert "nothing to fix" not in diagnosis.report()
+        assert not diagnosis.ok()
+
+
+def test_a_notice_alone_says_nothing_to_fix_and_offers_its_fix_as_an_option():
+    lines = Finding("x", 1, "m.", "f.").labelled(True).splitlines()
+    assert lines == ["[x] (notice: nothing to fix) action 1: m.",
+                     "    Only if you want otherwise: f."]
+
+
 def test_every_check_is_registered_once():
     assert len(CHECKS) == len({c.__name__ for c in CHECKS}) == len(FINDINGS)  # one per code
     assert Finding("x", None, "m.", "f.").labelled(True).startswith("[x] (notice")

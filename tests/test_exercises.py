@@ -54,3 +54,37 @@ def test_an_invalid_ncco_is_judged_without_a_call(lab, downloads):
     verdict = exercises.check_whole_call(lab, [{"action": "record", "timeOut": 1}],
                                          callee=TALKER, folder=downloads)
     assert not verdict.passed and "not valid" in verdict.why
+
+
+# --- lesson 04: the message after the prompt ------------------------------------------------
+
+PROMPT = {"action": "talk", "text": "Please leave a message after the tone"}
+
+
+def test_message_after_prompt_passes_the_voicemail_pattern(lab, downloads):
+    answer = [PROMPT, {"action": "record", "endOnKey": "#"}]
+    verdict = exercises.check_message_after_prompt(lab, answer, "#", callee=PRESSES_HASH,
+                                                   folder=downloads)
+    assert verdict.passed, verdict.why
+
+
+def test_message_after_prompt_fails_a_record_before_the_prompt(lab, downloads):
+    """Lesson 04's point: a record placed before the prompt records the prompt, even when it
+    ends on the right key (the old check passed this)."""
+    before = [{"action": "record", "endOnKey": "#"}, PROMPT]
+    verdict = exercises.check_message_after_prompt(lab, before, "#", callee=PRESSES_HASH,
+                                                   folder=downloads)
+    assert not verdict.passed and "after the talk" in verdict.why
+    assert exercises.check_records_until_key(lab, before, "#", callee=PRESSES_HASH,
+                                             folder=downloads).passed  # lesson 03's check
+
+
+def test_message_after_prompt_fails_the_wrong_ending_and_no_prompt(lab, downloads):
+    wrong_end = [PROMPT, {"action": "record", "timeOut": 3}]
+    verdict = exercises.check_message_after_prompt(lab, wrong_end, "#", callee=PRESSES_HASH,
+                                                   folder=downloads)
+    assert not verdict.passed and "timeOut" in verdict.why
+    no_prompt = [{"action": "record", "endOnKey": "#"}]
+    verdict = exercises.check_message_after_prompt(lab, no_prompt, "#", callee=PRESSES_HASH,
+                                                   folder=downloads)
+    assert not verdict.passed and "prompt" in verdict.why

@@ -60,11 +60,11 @@ def test_record_form_builds_the_action_from_controls():
     rows = form.rows
     rows["format"].control.value = "wav"
     rows["split"].control.value = "conversation"
-    rows["channels"].control.value = 3
+    rows["channels"].control.value = "3"
     rows["endOnKey"].control.value = "#"
     rows["beepStart"].control.value = "true"
     rows["eventUrl"].control.value = "https://example.com/recordings"
-    rows["timeOut"].control.value = 60
+    rows["timeOut"].control.value = "60"
     assert form.action == {"action": "record", "format": "wav", "split": "conversation",
                            "channels": 3, "endOnKey": "#", "timeOut": 60, "beepStart": True,
                            "eventUrl": ["https://example.com/recordings"]}
@@ -88,7 +88,7 @@ def test_channels_apply_only_with_split():
     assert channels.include.disabled and channels.control.disabled
     form.rows["split"].control.value = "conversation"
     assert not channels.include.disabled and not channels.control.disabled
-    channels.control.value = 4
+    channels.control.value = "4"
     assert form.action["channels"] == 4
     form.rows["split"].control.value = UNSET
     assert channels.control.disabled and "channels" not in form.action
@@ -109,10 +109,10 @@ def test_transcription_fields_apply_only_when_transcription_is_included():
 def test_ranges_and_choices_come_from_the_rules():
     ints = list(controls(rules.ACTION_PARAMS, "int"))
     assert {p.name for p, _ in ints} >= {"channels", "endOnSilence", "timeOut"}
-    for param, control in ints:
-        assert (control.min, control.max) == (param.minimum, param.maximum), param.name
-    for param, control in controls(rules.ACTION_PARAMS, "number"):
-        assert (control.min, control.max) == (param.minimum, param.maximum), param.name
+    for param, control in ints + list(controls(rules.ACTION_PARAMS, "number")):
+        assert isinstance(control, w.Text) and control.value == "", param.name  # never clamps
+        assert control.placeholder.startswith("unset"), param.name
+        assert param.allowed() in control.tooltip, param.name
     for kind in ("choice", "method"):
         for param, control in controls(rules.ACTION_PARAMS, kind):
             assert control.options == (UNSET, *param.choices), param.name
@@ -122,6 +122,7 @@ def test_ranges_and_choices_come_from_the_rules():
         row = RecordForm().rows[name]
         assert row.include.description == name
         assert param.allowed() in html.unescape(row.note.value)
+        assert param.summary in html.unescape(row.note.value)  # the help is visible, not a tooltip
         if not param.fields:
             assert param.summary in row.control.tooltip
 
@@ -134,7 +135,7 @@ def test_set_loads_an_action_and_round_trips():
     form = RecordForm()
     form.set(action)
     assert form.action == action
-    assert form.rows["endOnSilence"].control.value == 5
+    assert form.rows["endOnSilence"].control.value == "5"
     form.set({"action": "record"})
     assert form.action == {"action": "record"}
 
@@ -142,8 +143,56 @@ def test_set_loads_an_action_and_round_trips():
 def test_values_the_controls_cannot_hold_are_kept_for_the_validator():
     form = RecordForm({"action": "record", "endOnSilence": 99, "endonkey": "#"})
     assert form.action == {"action": "record", "endOnSilence": 99, "endonkey": "#"}
-    form.rows["endOnSilence"].control.value = 4  # touching the row replaces the raw value
+    form.rows["endOnSilence"].control.value = "4"  # touching the row replaces the raw value
     assert form.action["endOnSilence"] == 4
+
+
+def test_an_out_of_range_number_is_kept_and_shown_as_invalid():
+    """The builder never changes what the trainee typed: it says why the value is refused."""
+    builder = NccoBuilder(ncco=[{"action": "record"}])
+    row = builder.forms[0].rows["timeOut"]
+    row.control.value = "99999"
+    message = rules.RECORD_PARAMS["timeOut"].check(99999)
+    assert builder.ncco == [{"action": "record", "timeOut": 99999}]
+    assert row.include.value and row.control.value == "99999"
+    assert message in html.unescape(row.note.value) and "color:#c62828" in row.note.value
+    assert message in html.unescape(builder.problems_html.value)
+    assert "Valid NCCO" not in builder.problems_html.value
+    row.control.value = "1"
+    assert builder.ncco[0]["timeOut"] == 1
+    assert rules.RECORD_PARAMS["timeOut"].check(1) in html.unescape(builder.problems_html.value)
+    row.control.value = "120"
+    assert builder.ncco[0]["timeOut"] == 120 and "Valid NCCO" in builder.problems_html.value
+    assert rules.RECORD_PARAMS["timeOut"].summary in html.unescape(row.note.value)
+
+
+def test_an_out_of_range_value_loaded_into_the_form_is_shown_as_given():
+    form = RecordForm({"action": "record", "endOnSilence": 42, "timeOut": 2.5})
+    assert form.rows["endOnSilence"].control.value == "42"
+    assert form.action == {"action": "record", "endOnSilence": 42, "timeOut": 2.5}
+    assert "you gave 42" in html.unescape(form.rows["endOnSilence"].note.value)
+
+
+def test_text_in_a_number_box_goes_to_the_validator():
+    form = RecordForm()
+    form.rows["endOnSilence"].control.value = "three"
+    assert form.action == {"action": "record", "endOnSilence": "three"}
+    assert rules.validate([form.action])[0].message == \
+        rules.RECORD_PARAMS["endOnSilence"].check("three")
+
+
+def test_unset_number_boxes_look_unset():
+    """An unticked box is empty with a placeholder, never a number that is not the default."""
+    form = RecordForm()
+    for name in ("timeOut", "endOnSilence", "channels"):
+        control = form.rows[name].control
+        assert control.value == "" and control.placeholder.startswith("unset"), name
+    form.rows["timeOut"].control.value = "60"
+    form.rows["timeOut"].control.value = ""  # clearing the box unsets the parameter
+    assert "timeOut" not in form.action and not form.rows["timeOut"].include.value
+    form.rows["timeOut"].include.value = True
+    form.rows["timeOut"].include.value = False
+    assert form.rows["timeOut"].control.value == ""
 
 
 def test_on_change_fires_on_every_change():
@@ -157,7 +206,7 @@ def test_on_change_fires_on_every_change():
 
 def test_record_form_demo_shows_json_and_blocking():
     demo = record_form_demo()
-    demo.form.rows["timeOut"].control.value = 30
+    demo.form.rows["timeOut"].control.value = "30"
     text = " ".join(getattr(c, "value", "") for c in demo.children if isinstance(c, w.HTML))
     assert "&quot;timeOut&quot;: 30" in text and "Blocking because timeOut is set" in text
 

@@ -5,8 +5,9 @@ Usage: .venv/bin/python tools/make_drills.py [--check]
 Every ticket of `helpers/cases/tickets.json` that the lesson does not walk through becomes an
 exercise: its words (`ticket_text`), then either its NCCO as the customer sent it, ready to be
 fixed and checked with `check_case_fix` (tickets with a `fix`), or a call to name its mistakes
-(`check_answer`). The cells from the first "**Exercise" heading to the end of the notebook are
-replaced; run `tools/run_notebooks.py` on the lesson afterwards to store their outputs.
+(`check_answer`). The cells from the first "**Exercise" heading to the navigation cell at the
+end of the notebook are replaced; run `tools/run_notebooks.py` on the lesson afterwards to store
+their outputs.
 With `--check` nothing is written: the exit status says whether the lesson is up to date.
 """
 
@@ -27,6 +28,7 @@ LESSON = ROOT / "notebooks" / "11_clinic_retention_and_diagnoser.ipynb"
 #: Tickets the lesson walks through before the drills: not drilled again.
 WALKED_THROUGH = ("only-3-seconds", "first-words-missing", "channels-but-mono")
 MARKER = "**Exercise "
+NAVIGATION = "<!--NAVIGATION-->"  # tools/add_navigation.py's cell: not a drill
 NAME_THE_MISTAKES = (
     "Some tickets are not fixed in the NCCO at all: the answer is to trim the file, to send the\n"
     "NCCO as plain JSON, or to look at the call's status. For these, **name the mistakes** the\n"
@@ -66,6 +68,11 @@ def _closing(text: str) -> str:
         else '"""'
 
 
+def _load(number: int) -> str:
+    """The line that loads exercise `number`'s answer (notebooks/solutions/, written by hand)."""
+    return f"# %load solutions/11_exercise_{number}.py\n"
+
+
 def drill_cells() -> list[nbformat.NotebookNode]:
     """The exercise cells, in the case library's order: fixable tickets, then the others."""
     cases = [c for c in load_cases() if c.id not in WALKED_THROUGH]
@@ -79,7 +86,7 @@ def drill_cells() -> list[nbformat.NotebookNode]:
             nbformat.v4.new_markdown_cell(f"{MARKER}{number}** · `{case.id}`"
                                           f"{SLOW.get(case.id, '')}"),
             nbformat.v4.new_code_cell(f'print(ticket_text(find_case("{case.id}")))'),
-            nbformat.v4.new_code_cell(f'fixed = """\n{text}\n{_closing(text)}\n'
+            nbformat.v4.new_code_cell(f'{_load(number)}fixed = """\n{text}\n{_closing(text)}\n'
                                       f'check_case_fix(lab, "{case.id}", fixed)'),
         ]
     cells.append(nbformat.v4.new_markdown_cell(NAME_THE_MISTAKES))
@@ -87,20 +94,26 @@ def drill_cells() -> list[nbformat.NotebookNode]:
         number += 1
         cells += [
             nbformat.v4.new_markdown_cell(f"{MARKER}{number}** · `{case.id}`"),
-            nbformat.v4.new_code_cell(f'print(ticket_text(find_case("{case.id}")))\n'
+            nbformat.v4.new_code_cell(f'{_load(number)}print(ticket_text(find_case("{case.id}")))\n'
                                       f'find_case("{case.id}").check_answer([])'),
         ]
     return cells
 
 
-def _first_drill(notebook: nbformat.NotebookNode) -> int:
-    return next(i for i, cell in enumerate(notebook.cells)
-                if cell.cell_type == "markdown" and cell.source.startswith(MARKER))
+def _drills(notebook: nbformat.NotebookNode) -> slice:
+    """Where the drills are: from the first "**Exercise" heading to the navigation cell that
+    tools/add_navigation.py keeps at the end (or to the end)."""
+    cells = notebook.cells
+    first = next(i for i, cell in enumerate(cells)
+                 if cell.cell_type == "markdown" and cell.source.startswith(MARKER))
+    end = next((i for i in range(first, len(cells)) if cells[i].cell_type == "markdown"
+                and cells[i].source.startswith(NAVIGATION)), len(cells))
+    return slice(first, end)
 
 
 def up_to_date(notebook: nbformat.NotebookNode) -> bool:
     """True when the lesson's drill cells are exactly what the case library generates."""
-    current = notebook.cells[_first_drill(notebook):]
+    current = notebook.cells[_drills(notebook)]
     wanted = drill_cells()
     return [(c.cell_type, c.source) for c in current] == \
         [(c.cell_type, c.source) for c in wanted]
@@ -115,7 +128,7 @@ def main(argv: list[str]) -> int:
         print(f"{LESSON.name}: the drills differ from the case library; run "
               "tools/make_drills.py, then tools/run_notebooks.py on the lesson.")
         return 1
-    notebook.cells[_first_drill(notebook):] = drill_cells()
+    notebook.cells[_drills(notebook)] = drill_cells()
     nbformat.write(notebook, LESSON)
     print(f"{LESSON.name}: drills rewritten; now store their outputs with "
           f"tools/run_notebooks.py {LESSON.relative_to(ROOT)}")

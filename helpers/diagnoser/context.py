@@ -32,8 +32,12 @@ class Finding:
         return f"[{self.code}]{where}: {self.message}\n    Fix: {self.fix}"
 
     def labelled(self, notice: bool) -> str:
-        """The finding as a report line; a notice (fine as it is) says so up front."""
-        return str(self).replace("]", "] (notice: fine as it is)", 1) if notice else str(self)
+        """The finding as a report line. A notice (nothing is wrong) says so up front, and its
+        fix becomes an option, so "fine" never stands beside an instruction to fix."""
+        if not notice:
+            return str(self)
+        text = str(self).replace("]", "] (notice: nothing to fix)", 1)
+        return text.replace("\n    Fix: ", "\n    Only if you want otherwise: ", 1)
 
 
 @dataclass

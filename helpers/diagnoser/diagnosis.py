@@ -221,6 +221,11 @@ class Diagnosis:
         """True when the NCCO is valid and no finding (other than a notice) was raised."""
         return not self.problems and all(f.code in NOTICES for f in self.findings)
 
+    def _notice(self, finding: Finding) -> bool:
+        """A notice is "nothing to fix" only when no real finding is about the same action."""
+        return finding.code in NOTICES and not any(
+            f.index == finding.index and f.code not in NOTICES for f in self.findings)
+
     @property
     def codes(self) -> list[str]:
         """The codes of the findings, in order."""
@@ -249,7 +254,7 @@ class Diagnosis:
                          ["None: the NCCO is valid."]))
         if self.ncco is not None and not self.problems:
             sections.append(("What it records", self.explanation.splitlines()))
-        sections.append(("Findings", [f.labelled(f.code in NOTICES) for f in self.findings]
+        sections.append(("Findings", [f.labelled(self._notice(f)) for f in self.findings]
                          or ["No classic mistake found." if self.ncco is not None else
                              "Not checked: fix the problem above first."]))
         sections.append(("Simulated call", self._call_lines()))

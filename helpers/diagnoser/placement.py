@@ -113,11 +113,14 @@ def record_late(ctx: Context) -> list[Finding]:
                                 f"nothing before {window.start:.1f} s), but a caller who speaks "
                                 "at once is cut.")
         if static or evidence:
-            found.append(Finding("record-late", i, message,
-                                 "To record the whole call, put the record first: it does not "
-                                 "hold the NCCO, so the prompt still plays. If the prompt is "
-                                 "meant to come first (a voicemail), add beepStart so the "
-                                 "caller knows when to speak."))
+            first = ("To record the whole call, put the record first: it does not hold the "
+                     "NCCO, so the prompt still plays.")
+            # never advise adding what is already there
+            then = (" If the prompt is meant to come first (a voicemail), keep it: beepStart "
+                    "already tells the caller when to speak." if body.get("beepStart") is True
+                    else " If the prompt is meant to come first (a voicemail), add beepStart "
+                    "so the caller knows when to speak.")
+            found.append(Finding("record-late", i, message, first + then))
     return found
 
 
@@ -176,9 +179,10 @@ def record_only(ctx: Context) -> list[Finding]:
         message += (f" In the simulated call it recorded {window.start:.1f}\u2013"
                     f"{window.end:.1f} s and the call ended because "
                     f"{ctx.timeline.end_reason}.")
+    beep = "" if body.get("beepStart") is True else " and set beepStart"
     return [Finding("record-only-action", 0, message,
                     "Greet the caller first with a talk (\"This call is recorded; please speak "
-                    "after the beep\") and set beepStart; bound the recording with timeOut or "
+                    f"after the beep\"){beep}; bound the recording with timeOut or "
                     "endOnSilence, or connect the caller to someone after it.")]
 
 
@@ -257,9 +261,9 @@ def beep_after_prompt(ctx: Context) -> list[Finding]:
         found.append(Finding(
             "beep-after-prompt", i,
             f"Action {i} beeps when it starts, after {names([ctx.describe(j) for j in prompts])}"
-            f", {when} s after the answer. That is the voicemail pattern and fine: prompt, "
-            "beep, message. Anything said before the beep is not recorded, and the beep itself "
-            f"opens the file ({assumptions.BEEP_SECONDS} s).",
-            "Nothing to change if the prompt ends with \"after the beep\". To record from the "
-            "answer instead, put the record first."))
+            f", {when} s after the answer. That is the voicemail pattern: prompt, beep, "
+            "message. Anything said before the beep is not recorded, and the beep itself opens "
+            f"the file ({assumptions.BEEP_SECONDS} s).",
+            "To record from the answer instead, put the record first (the prompt still "
+            "plays)."))
     return found

@@ -21,6 +21,7 @@ from .clinic import (
 from .lessons import (
     check_agent_not_recorded,
     check_blocking,
+    check_message_after_prompt,
     check_records_until_key,
     check_split_channels,
     check_whole_call,
@@ -29,5 +30,6 @@ from .webhooks import check_tampered
 
 __all__ = ["check_agent_not_recorded", "check_blocking", "check_case_fix",
            "check_channels_kept", "check_collects_key", "check_hangup_function", "check_mp3",
-           "check_records_until_key", "check_split_channels", "check_starts_with_sound",
-           "check_tampered", "check_whole_call", "check_whole_message", "ticket_text"]
+           "check_message_after_prompt", "check_records_until_key", "check_split_channels",
+           "check_starts_with_sound", "check_tampered", "check_whole_call", "check_whole_message",
+           "ticket_text"]

@@ -130,7 +130,12 @@ def check_whole_message(lab: Lab, ncco: list[dict], *, callee: str,
         ended = ", ".join(w.ended_by for w in windows)
         return Verdict(False, f"the caller spoke {a:.1f}-{b:.1f} s after the "
                               f"answer, outside the recording (ended by: {ended}).")
-    return Verdict(True, "every word the caller said is in the recording.")
+    # what follows the record plays only to a caller still on the line: say so, never demand it
+    after = [a for a, _ in story.spans(kinds=("tts", "music")) if a >= windows[-1].end - 1e-6]
+    closing = "" if after or len(ncco) <= 1 + max(w.action for w in windows) else (
+        " The caller hung up as the recording ended, so the actions after the record did not "
+        "play: they play only to a caller who is still on the line.")
+    return Verdict(True, "every word the caller said is in the recording." + closing)
 
 
 def check_hangup_function(lab: Lab, end_call: Callable, *,

@@ -43,6 +43,40 @@ def check_records_until_key(lab: Lab, ncco: list[dict], key: str, *, callee: str
                          f"answer and stopped when {key} was pressed; the NCCO then went on.")
 
 
+def check_message_after_prompt(lab: Lab, ncco: list[dict], key: str, *, callee: str,
+                               folder: str = "recordings") -> Verdict:
+    """Exercise (lesson 04): play the prompt, then record the caller's message until `key`.
+
+    The point is the order: a record placed before the prompt records the prompt, not the
+    message, even when it ends on the right key.
+    """
+    result = run_checked(lab, ncco, callee, folder)
+    if isinstance(result, Verdict):
+        return result
+    story = result.timeline
+    windows = story.windows()
+    if not windows:
+        return Verdict(False, "nothing was recorded: the NCCO needs a record action.")
+    prompts = story.spans(kinds=("tts", "music"))
+    if not prompts:
+        return Verdict(False, "the caller heard no prompt: play a talk (\"Please leave a "
+                              "message after the tone\") before the record.")
+    prompt_end = max(end for _, end in prompts if end is not None)
+    late = [w for w in windows if w.start < prompt_end - 0.05]
+    if late:
+        return Verdict(False, f"the recording started at {late[0].start:.1f} s, before the "
+                              f"prompt had finished (at {prompt_end:.1f} s): it records the "
+                              "prompt, not the message. Put the record after the talk.")
+    ended = [w for w in windows if w.ended_by == f"endOnKey {key}"]
+    if not ended:
+        reasons = ", ".join(str(w.ended_by) for w in windows)
+        return Verdict(False, f"the recording ended with \u201c{reasons}\u201d, not the {key} key. "
+                              f"Set endOnKey to {key!r} on the record action.")
+    return Verdict(True, f"the prompt played first (until {prompt_end:.1f} s), then the "
+                         f"recording ran {ended[0].start:.1f}-{ended[0].end:.1f} s and stopped "
+                         f"when {key} was pressed: the message, and nothing but the message.")
+
+
 def check_whole_call(lab: Lab, ncco: list[dict], *, callee: str,
                      folder: str = "recordings") -> Verdict:
     """Exercise: the recording must cover the call from the answer to its end."""

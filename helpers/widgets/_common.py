@@ -9,7 +9,6 @@ from typing import Any
 import ipywidgets as w
 
 UNSET = "(unset)"
-SLIDER_SPAN = 100  # an int range this narrow gets a slider, a wider one a number box
 STEP_KINDS = ("speak", "silence", "press", "hangup")  # the callee script format
 #: What the event table shows of each event; its first column already gives the time
 #: (seconds after the answer), so the events' own wall-clock fields are left out.
@@ -25,7 +24,9 @@ def _short(text: Any) -> str:
 
 
 def _pre(text: str) -> str:
-    return f"<pre style='margin:0;white-space:pre-wrap'>{html.escape(text)}</pre>"
+    # wrap between words; break inside a word only when it alone is wider than the column
+    return (f"<pre style='margin:0;white-space:pre-wrap;word-break:normal;"
+            f"overflow-wrap:break-word'>{html.escape(text)}</pre>")
 
 
 def _lines(items: list[str], colour: str) -> str:

@@ -12,7 +12,7 @@ import ipywidgets as w
 from .. import rules
 from ._common import (
     GREY,
-    SLIDER_SPAN,
+    RED,
     UNSET,
     _pre,
 )
@@ -21,27 +21,52 @@ from ._common import (
 def _make_control(param: rules.Param) -> w.Widget:
     """The control for one parameter, its range, choices and help read from the Param."""
     tip = f"{param.summary} Allowed: {param.allowed()}. Default: {param.default_text()}."
-    kw = {"tooltip": tip, "layout": w.Layout(width="280px")}
+    kw = {"tooltip": tip, "layout": w.Layout(width="180px", flex="0 0 180px")}
     kind = param.kind
     if kind in ("int", "number"):
-        start = param.default if param.default is not None else param.minimum
-        if kind == "number":
-            return w.BoundedFloatText(min=param.minimum, max=param.maximum, step=0.1,
-                                      value=start, **kw)
-        wide = param.maximum - param.minimum > SLIDER_SPAN
-        return (w.BoundedIntText if wide else w.IntSlider)(
-            min=int(param.minimum), max=int(param.maximum), value=int(start), **kw)
+        # a text box, not a bounded one: a bounded box or a slider silently clamps 99999 to
+        # 7200, so the trainee never sees the validator refuse a customer's out-of-range value
+        return w.Text(value="", placeholder=_placeholder(param), continuous_update=False, **kw)
     if kind in ("choice", "method", "key"):
         options = rules.KEYS if kind == "key" else param.choices
         return w.Dropdown(options=(UNSET, *options), value=UNSET, **kw)
     if kind == "bool":
-        return w.ToggleButtons(options=(UNSET, "true", "false"), value=UNSET,
-                               style={"button_width": "70px"}, **kw)
+        return w.Dropdown(options=(UNSET, "true", "false"), value=UNSET, **kw)
     if kind == "list":
         return w.SelectMultiple(options=param.choices, rows=len(param.choices), **kw)
     if kind == "object" and param.fields:
         return ParamForm(param.fields)
     return w.Text(placeholder=param.allowed(), **kw)  # text, url_list, endpoint, object
+
+
+def _placeholder(param: rules.Param) -> str:
+    """What an empty number box says: unset, and what Vonage does then."""
+    default = param.default_text()  # "unset", "unset (2 with split)" or a value such as "60"
+    return default if default.startswith("unset") else f"unset (default {default})"
+
+
+def _number(text: str, kind: str) -> Any:
+    """The number typed in a box, or the text itself (the validator then says what is wrong)."""
+    text = text.strip()
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    if kind == "int" and value == int(value) and "." not in text and "e" not in text.lower():
+        return int(value)
+    return int(value) if kind == "number" and value == int(value) else value
+
+
+NOTE = "font-size:85%;line-height:1.3;padding-top:4px"  # help beside a control, compact
+
+
+def _help(param: rules.Param, extra: str = "", problem: str | None = None) -> str:
+    """A row's visible help: what the parameter does, what it accepts, or why a value is wrong."""
+    blocks = " · blocks the NCCO" if param.blocking else ""
+    if problem:
+        return f"<div style='{NOTE};color:{RED}'>{html.escape(problem)}</div>"
+    return (f"<div style='{NOTE}'>{html.escape(param.summary)} <span style='color:{GREY}'>"
+            f"{html.escape(param.allowed())}{blocks}{html.escape(extra)}</span></div>")
 
 
 class _Row:
@@ -50,12 +75,12 @@ class _Row:
     def __init__(self, param: rules.Param, form: ParamForm):
         self.param, self.form = param, form
         self.include = w.Checkbox(value=False, description=param.name, indent=False,
-                                  tooltip=param.summary, layout=w.Layout(width="150px"))
+                                  tooltip=param.summary,
+                                  layout=w.Layout(width="150px", flex="0 0 150px"))
         self.control = _make_control(param)
         self.unset_option = UNSET in getattr(self.control, "options", ())
-        blocks = " · blocks the NCCO" if param.blocking else ""
-        self.note = w.HTML(f"<small style='color:{GREY}'>{html.escape(param.allowed())}"
-                           f"{blocks}</small>")
+        self.number_box = param.kind in ("int", "number")
+        self.note = w.HTML(_help(param), layout=w.Layout(flex="1 1 auto", min_width="0"))
         if isinstance(self.control, ParamForm):
             self.control.on_change(lambda _form: self._touched())
             self.box = w.VBox([w.HBox([self.include, self.note]), self.control])
@@ -69,7 +94,8 @@ class _Row:
         if self.form._loading:
             return
         self.form.raw.pop(self.param.name, None)
-        if self.unset_option and self.control.value == UNSET:
+        if (self.unset_option and self.control.value == UNSET) or \
+                (self.number_box and not self.control.value.strip()):
             self.include.value = False
         elif not self.include.value:
             self.include.value = True
@@ -86,12 +112,19 @@ class _Row:
             elif self.control.value == UNSET:
                 default = self.param.default
                 self.control.value = default if default in options else options[1]
+        if self.number_box:  # ticked: the default (or the smallest value) to start from
+            if not self.include.value:
+                self.control.value = ""
+            elif not self.control.value.strip():
+                start = self.param.default if self.param.default is not None \
+                    else self.param.minimum
+                self.control.value = json.dumps(int(start) if start == int(start) else start)
         self.form._changed()
 
     def read(self) -> Any:
         value, kind = self.control.value, self.param.kind
-        if kind == "number":
-            return int(value) if value == int(value) else value
+        if self.number_box:
+            return _number(value, kind)
         if kind == "bool":
             return value == "true"
         if kind == "list":
@@ -110,6 +143,11 @@ class _Row:
     def write(self, value: Any) -> bool:
         """Show `value` in the control; False when the control cannot hold it."""
         kind, control = self.param.kind, self.control
+        if self.number_box:  # any number is shown as given, in range or not
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                return False
+            control.value = json.dumps(value)
+            return _number(control.value, kind) == value
         if self.param.check(value) is not None:
             return False
         if kind == "object" and self.param.fields:
@@ -169,11 +207,11 @@ class ParamForm(w.VBox):
             else:
                 row.control.disabled = not applies
             needed = self.depends.get(name)
-            if needed:
-                row.note.value = (f"<small style='color:{GREY}'>"
-                                  f"{html.escape(row.param.allowed())}"
-                                  + ("" if applies else f" · applies only when {needed} is set")
-                                  + "</small>")
+            extra = f" · applies only when {needed} is set" if needed and not applies else ""
+            problem = None
+            if row.include.value and applies and not isinstance(row.control, ParamForm):
+                problem = row.param.check(self.raw.get(name, row.read()))
+            row.note.value = _help(row.param, extra, problem)
 
     @property
     def value(self) -> dict:
@@ -194,6 +232,8 @@ class ParamForm(w.VBox):
                 row.include.value = name in values
                 if row.unset_option and name not in values:
                     row.control.value = UNSET
+                if row.number_box and name not in values:
+                    row.control.value = ""
                 if name in values and not row.write(values[name]):
                     self.raw[name] = values[name]
             self._refresh()

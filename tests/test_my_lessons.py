@@ -1,0 +1,60 @@
+"""`make lab` works on trainees' copies; `make clean-lesson N=..` restores one from the original."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("my_lessons", ROOT / "tools/my_lessons.py")
+my_lessons = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(my_lessons)
+
+
+@pytest.fixture
+def originals(tmp_path):
+    folder = tmp_path / "notebooks"
+    (folder / "solutions").mkdir(parents=True)
+    (folder / "recordings").mkdir()
+    (folder / "00_start_here.ipynb").write_text("original 00")
+    (folder / "03_blocking.ipynb").write_text("original 03")
+    (folder / "solutions" / "03_exercise_1.py").write_text("answer")
+    (folder / "recordings" / "call.mp3").write_text("made by a run")
+    return folder
+
+
+def test_copy_never_overwrites_a_trainees_work(originals, tmp_path):
+    copies = tmp_path / "my-lessons"
+    assert len(my_lessons.copy(originals, copies)) == 3  # lessons and answers, no recordings
+    (copies / "03_blocking.ipynb").write_text("my edits")
+    (originals / "04_new.ipynb").write_text("a new lesson")
+    assert my_lessons.copy(originals, copies) == [Path("04_new.ipynb")]
+    assert (copies / "03_blocking.ipynb").read_text() == "my edits"
+    assert (copies / "solutions" / "03_exercise_1.py").read_text() == "answer"
+    assert not (copies / "recordings").exists()
+
+
+def test_restore_puts_one_lesson_back(originals, tmp_path):
+    copies = tmp_path / "my-lessons"
+    my_lessons.copy(originals, copies)
+    (copies / "00_start_here.ipynb").write_text("my edits")
+    (copies / "03_blocking.ipynb").write_text("my edits")
+    my_lessons.restore("3", originals, copies)
+    assert (copies / "03_blocking.ipynb").read_text() == "original 03"
+    assert (copies / "00_start_here.ipynb").read_text() == "my edits"
+    with pytest.raises(SystemExit, match="make clean-lesson N=03"):
+        my_lessons.restore("99", originals, copies)
+
+
+def test_the_lab_opens_on_lesson_00_without_the_news_pop_up():
+    config = ROOT / "jupyter-config"
+    server = json.loads((config / "jupyter_server_config.json").read_text())
+    assert server["LabApp"]["default_url"] == "/lab/tree/00_start_here.ipynb"
+    assert (ROOT / "notebooks" / "00_start_here.ipynb").exists()
+    page = json.loads((config / "labconfig" / "page_config.json").read_text())
+    assert page["disabledExtensions"]["@jupyterlab/apputils-extension:announcements"] is True
+    assert "jupyter-config" in (ROOT / "Makefile").read_text()
+    assert "my-lessons/" in (ROOT / ".gitignore").read_text().splitlines()

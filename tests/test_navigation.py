@@ -1,0 +1,56 @@
+"""Lessons link to each other through cells that tools/add_navigation.py writes, never by hand."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("add_navigation", ROOT / "tools/add_navigation.py")
+add_navigation = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(add_navigation)
+LESSONS = add_navigation.lessons()
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name[:2])
+def test_navigation_cells_are_the_tools_output(path):
+    cells = nbformat.read(path, as_version=4).cells
+    navs = [i for i, c in enumerate(cells) if c.source.startswith(add_navigation.NAV_MARK)]
+    assert navs == [1, len(cells) - 1], "run tools/add_navigation.py"
+    expected = add_navigation.navigation(path)
+    assert [cells[i].source for i in navs] == [expected, expected]
+
+
+def test_first_and_last_lessons_link_one_way():
+    first, last = add_navigation.navigation(LESSONS[0]), add_navigation.navigation(LESSONS[-1])
+    assert "←" not in first and first.endswith("→")
+    assert first.count("](") == last.count("](") == 2 and not last.endswith("→")
+
+
+def test_the_index_link_points_at_a_real_heading():
+    """The Index link opens lesson 00 at "## The path", whose list is the tool's output."""
+    cells = nbformat.read(LESSONS[0], as_version=4).cells
+    headings = [line for c in cells if c.cell_type == "markdown"
+                for line in c.source.splitlines() if line.startswith("#")]
+    anchor = add_navigation.INDEX.split("#")[1]
+    assert "## The path" in headings and anchor == "The-path"  # JupyterLab: spaces become -
+    assert add_navigation.the_path() in [c.source for c in cells]
+    assert all(f"]({p.name})" in add_navigation.the_path() for p in LESSONS)
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name[:2])
+def test_no_markdown_cell_is_an_indented_code_block(path):
+    """A heading indented by four spaces renders as a grey code block (lesson 00's Summary did)."""
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type == "markdown":
+            assert not re.search(r"^ {4,}#", cell.source, re.MULTILINE), cell.source[:80]
+
+
+def test_lesson_00_says_how_to_run_a_cell():
+    text = "\n".join(c.source for c in nbformat.read(LESSONS[0], as_version=4).cells)
+    for words in ("Shift+Enter", "▶", "Run All Cells", "Restart Kernel", "make clean-lesson"):
+        assert words in text

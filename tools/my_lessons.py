@@ -1,0 +1,69 @@
+"""Trainees' own copies of the lessons, so the originals in notebooks/ stay clean.
+
+Usage: .venv/bin/python tools/my_lessons.py copy           (what `make lab` runs)
+       .venv/bin/python tools/my_lessons.py restore 03     (what `make clean-lesson N=03` runs)
+
+`copy` copies every lesson and answer that my-lessons/ does not have yet and never overwrites
+a file there, so a trainee's edits survive every `make lab` while new lessons still arrive.
+`restore` puts one lesson back as shipped, and says so.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ORIGINALS = ROOT / "notebooks"
+COPIES = ROOT / "my-lessons"
+SKIP = {"recordings", ".ipynb_checkpoints", "__pycache__"}  # made by running, not shipped
+
+
+def shipped(originals: Path = ORIGINALS) -> list[Path]:
+    """Every file of the lessons, relative to the lessons folder."""
+    return sorted(p.relative_to(originals) for p in originals.rglob("*")
+                  if p.is_file() and not SKIP & set(p.relative_to(originals).parts))
+
+
+def copy(originals: Path = ORIGINALS, copies: Path = COPIES) -> list[Path]:
+    """Copy what the trainee's folder lacks; return what was copied."""
+    added = []
+    for name in shipped(originals):
+        target = copies / name
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(originals / name, target)
+            added.append(name)
+    return added
+
+
+def restore(number: str, originals: Path = ORIGINALS, copies: Path = COPIES) -> Path:
+    """Replace the trainee's copy of lesson `number` (e.g. '03' or '3') with the original."""
+    matches = sorted(originals.glob(f"{int(number):02d}_*.ipynb")) if number.isdigit() else []
+    if len(matches) != 1:
+        choices = ", ".join(p.name[:2] for p in sorted(originals.glob("[0-9][0-9]_*.ipynb")))
+        raise SystemExit(f"No lesson {number!r}: give its number, one of {choices}; "
+                         "for example make clean-lesson N=03")
+    copies.mkdir(exist_ok=True)
+    shutil.copy2(matches[0], copies / matches[0].name)
+    return copies / matches[0].name
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["copy"] and len(argv) == 1:
+        added = copy()
+        if added:
+            print(f"Copied {len(added)} file(s) into {COPIES.name}/; your edits there are kept.")
+        return 0
+    if argv[:1] == ["restore"] and len(argv) == 2:
+        path = restore(argv[1])
+        print(f"{COPIES.name}/{path.name} is back as shipped (reload it in JupyterLab: "
+              "File › Reload Notebook from Disk).")
+        return 0
+    print(__doc__.strip().split("\n\n")[1], file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
