@@ -76,8 +76,16 @@ BEEP_HZ = 1000.0
 DTMF_TONE_SECONDS = 0.15
 DTMF_GAP_SECONDS = 0.1
 
-#: Recordings are narrowband telephone audio.
-SAMPLE_RATE = 8000
+#: Sample rate of every recording, in Hz. Documented, not a lab assumption: the recording
+#: guide's "File formats" section (REC-2021, Nexmo/nexmo-developer
+#: _documentation/en/voice/voice-api/guides/recording.md): "MP3 files are recorded with a
+#: 16-bit depth and a 16kHz sample rate. They have a constant bit rate of 32 Kbps. WAV files
+#: are recorded with a 16-bit depth and a 16kHz sample rate." Kept here so one value serves
+#: the simulator, the widgets and the lessons.
+SAMPLE_RATE = 16000
+
+#: MP3 recordings are constant bit rate, in kbit/s (same source and quote as SAMPLE_RATE).
+MP3_BITRATE_KBPS = 32
 
 #: With `split: conversation` and no `channels`, a recording has two channels:
 #: channel 0 what the first leg (the caller) says, channel 1 what they hear.

@@ -17,22 +17,101 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from ..assumptions import BEEP_HZ, DEFAULT_SPLIT_CHANNELS, MP3_MAX_CHANNELS, SAMPLE_RATE
+from ..assumptions import (
+    BEEP_HZ,
+    DEFAULT_SPLIT_CHANNELS,
+    MP3_BITRATE_KBPS,
+    MP3_MAX_CHANNELS,
+    SAMPLE_RATE,
+)
 from ..files import atomic_write
 
 KINDS = ("speech", "tts", "music", "beep", "dtmf")
 FADE_SECONDS = 0.005  # linear fade at each edge of every sound, so no clicks
 TWO_PI = 2.0 * np.pi
 
+def _mp3_level(kbps: float, sample_rate: int) -> float:
+    """libsndfile's `compression_level` for a constant `kbps` MP3 at `sample_rate`.
+
+    libsndfile (mpeg_l3_encode.c) maps level 0..1 linearly onto the MPEG version's bit-rate
+    range, high to low: [320, 32] from 32 kHz (MPEG-1), [160, 8] from 16 kHz (MPEG-2),
+    [64, 8] below (MPEG-2.5), truncating to an integer; a hair under the exact level keeps
+    the truncation from landing 1 kbit/s low.
+    """
+    high, low = (320, 32) if sample_rate >= 32000 else (160, 8) if sample_rate >= 16000 else (64, 8)
+    return min(1.0, max(0.0, (high - kbps) / (high - low) - 1e-6))
+
+
 #: soundfile (format, subtype, extra SoundFile options) per recording format. MP3 is constant
-#: 64 kbit/s (level 0 of MPEG-2.5's 8-64 range). Lower constant rates make libmpg123 print
-#: "part2_3_length too large" errors whenever the file is read in blocks; average/variable
-#: rates garble the audio then; 16 kbit/s or less leaves out the tag that trims padding.
+#: MP3_BITRATE_KBPS (32 kbit/s at 16 kHz, as the recording guide documents). Two known
+#: side effects of so low a rate, both in libsndfile/LAME rather than in the file's audio:
+#: a 144-byte MPEG-2 frame has no room for LAME's Info tag, so decoders cannot trim the
+#: encoder's padding (the file decodes about 0.1 s longer than the recording), and libmpg123
+#: prints "part2_3_length too large" (and, in stereo, garbles) when libsndfile reads the file
+#: in blocks that are not whole MP3 frames; reading it whole (`sf.read`, pydub, ffmpeg) is
+#: clean.
 FORMATS = {
-    "mp3": ("MP3", "MPEG_LAYER_III", {"bitrate_mode": "CONSTANT", "compression_level": 0.0}),
+    "mp3": ("MP3", "MPEG_LAYER_III", {"bitrate_mode": "CONSTANT",
+                                      "compression_level": _mp3_level(MP3_BITRATE_KBPS,
+                                                                      SAMPLE_RATE)}),
     "wav": ("WAV", "PCM_16", {}),
     "ogg": ("OGG", "VORBIS", {}),
 }
+
+# --- the MP3 Info (LAME) tag that libsndfile cannot write at 32 kbit/s ------------------------
+LAME_ENCODER_DELAY = 576  # LAME's ENCDELAY: samples it puts before the audio
+DECODER_DELAY = 529  # what mpg123/ffmpeg add to the tag's delay when trimming
+_MPEG2_KBPS = (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)
+_TAG_KBPS = 64  # LAME's own choice for a tag frame in MPEG-2 (XING_BITRATE2)
+
+
+def _crc16(data: bytes) -> int:
+    """CRC-16/ARC (reflected 0x8005, init 0), the checksum the LAME tag carries."""
+    crc = 0
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+    return crc
+
+
+def add_info_tag(path: str | os.PathLike, n_samples: int) -> None:
+    """Put a LAME "Info" frame in front of a CBR MPEG-2 layer III file written by libsndfile.
+
+    At 16 kHz and 32 kbit/s a frame is 144 bytes, too small for LAME's Info tag, so LAME
+    leaves it out and decoders play the encoder's delay and padding (about 0.1 s, 69 ms of
+    it before the audio). LAME itself writes the tag of a low-rate stream in a 64 kbit/s
+    frame (XING_BITRATE2 in its VbrTag.c); this does the same, with the delay and padding
+    that make libsndfile, mpg123 and ffmpeg decode exactly `n_samples` frames.
+    """
+    path = Path(path)
+    data = path.read_bytes()
+    if len(data) < 4 or data[0] != 0xFF or data[1] & 0xFE != 0xF2:
+        raise ValueError(f"{path} does not start with an MPEG-2 layer III frame")
+    frame_kbps = _MPEG2_KBPS[data[2] >> 4]
+    rate = (22050, 24000, 16000)[(data[2] >> 2) & 3]
+    frame_bytes = 72000 * frame_kbps // rate
+    frames = len(data) // frame_bytes
+    mono = data[3] >> 6 == 3
+    tag_bytes = 72000 * _TAG_KBPS // rate
+    header = bytes([0xFF, data[1], (_MPEG2_KBPS.index(_TAG_KBPS) << 4) | (data[2] & 0x0C),
+                    data[3]])
+    total = tag_bytes + len(data)
+    padding = frames * 576 - n_samples - LAME_ENCODER_DELAY
+    if not 0 <= padding < 4096:
+        raise ValueError(f"{path}: {frames} frames cannot hold {n_samples} samples")
+    body = bytearray(header + bytes(9 if mono else 17))
+    body += b"Info" + (0x0F).to_bytes(4, "big") + frames.to_bytes(4, "big")
+    body += total.to_bytes(4, "big") + bytes(i * 256 // 100 for i in range(100))
+    body += (0).to_bytes(4, "big")  # quality
+    body += b"LAME3.100" + bytes([0x01, 0x00]) + bytes(8)  # CBR; lowpass, gains: unset
+    body += bytes([0x00, min(frame_kbps, 255)])
+    body += ((LAME_ENCODER_DELAY << 12) | padding).to_bytes(3, "big")
+    body += bytes([0x00, 0x00]) + bytes(2) + total.to_bytes(4, "big") + bytes(2)
+    body += _crc16(bytes(body)).to_bytes(2, "big")
+    body += bytes(tag_bytes - len(body))
+    path.write_bytes(bytes(body) + data)
+
 
 DTMF_ROWS = {"123A": 697.0, "456B": 770.0, "789C": 852.0, "*0#D": 941.0}
 DTMF_COLS = {"147*": 1209.0, "2580": 1336.0, "369#": 1477.0, "ABCD": 1633.0}
@@ -143,7 +222,7 @@ def _voice(tr: np.ndarray, seed: int, robotic: bool) -> np.ndarray:
         + 4.0 * np.exp(-(((freqs - vowel[:, :1]) / 120.0) ** 2))
         + 2.5 * np.exp(-(((freqs - vowel[:, 1:]) / 200.0) ** 2))
     )
-    gains[freqs > 3500.0] = 0.0  # stay clear of Nyquist (4 kHz) even with vibrato
+    gains[freqs > 3500.0] = 0.0  # a telephone voice band, below 3.5 kHz even with vibrato
     gains /= gains.sum(axis=1, keepdims=True)
 
     k = index - first
@@ -319,6 +398,8 @@ def encode_recording(
                 if offset + block < total:
                     pending = pool.submit(render, offset + block)
                 out.write(data)
+        if fmt == "mp3":
+            add_info_tag(tmp, total)
 
     atomic_write(path, encode, mode=0o600)  # recordings hold voices: owner only
     return os.path.getsize(path)
