@@ -40,7 +40,10 @@ def test_channel_layouts():
     assert n_channels(True, None) == 2 and n_channels(True, 4) == 4
     assert [channel_map(False, None)(s) for s in range(4)] == [0, 0, 0, 0]
     assert [channel_map(True, None)(s) for s in range(4)] == [0, 1, 1, 1]
-    assert [channel_map(True, 3)(s) for s in range(6)] == [0, 1, 2, 2, 2, 2]
+    # sources 0 first leg, 1 NCCO audio, 2.. legs; channels follow people in join order
+    assert [channel_map(True, 3)(s) for s in range(6)] == [0, 1, 1, 2, 2, 2]
+    assert [channel_map(True, 3, [0, 4, 2, 3])(s) for s in range(6)] == [0, 1, 2, 2, 1, 2]
+    assert [channel_map(True, 1)(s) for s in range(4)] == [0, 0, 0, 0]
 
 
 sounds_strategy = st.lists(
@@ -136,14 +139,16 @@ def test_split_channel_separation():
         Sound(1, "tts", 1.0, 2.0, seed=2),
         Sound(2, "beep", 2.0, 2.5),
         Sound(3, "dtmf", 3.0, 3.15, digit="1"),
+        Sound(4, "speech", 4.0, 5.0, seed=3),
     ]
-    x = render_block(sounds, 0.0, 4 * SAMPLE_RATE, 3, channel_map(True, 3))
+    x = render_block(sounds, 0.0, 6 * SAMPLE_RATE, 3, channel_map(True, 3))
     s = SAMPLE_RATE
     busy = [np.flatnonzero(np.abs(x[:, c]) > 0) for c in range(3)]
-    assert busy[0].min() >= 0 and busy[0].max() < 1 * s  # caller only
-    assert busy[1].min() >= 1 * s and busy[1].max() < 2 * s  # the app only
-    assert set(np.unique(busy[2] // s)) == {2, 3}  # legs 2 and 3 share the last channel
-    default = render_block(sounds, 0.0, 4 * SAMPLE_RATE, 2, channel_map(True, None))
+    assert busy[0].min() >= 0 and busy[0].max() < 1 * s  # the first leg only
+    # the NCCO's audio (assumptions.NCCO_AUDIO_CHANNEL = 1) and the first connected leg
+    assert set(np.unique(busy[1] // s)) == {1, 2}
+    assert set(np.unique(busy[2] // s)) == {3, 4}  # later legs share the last channel
+    default = render_block(sounds, 0.0, 6 * SAMPLE_RATE, 2, channel_map(True, None))
     assert np.flatnonzero(default[:, 0]).max() < s and np.flatnonzero(default[:, 1]).min() >= s
 
 

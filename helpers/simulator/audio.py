@@ -22,11 +22,13 @@ from ..assumptions import (
     DEFAULT_SPLIT_CHANNELS,
     MP3_BITRATE_KBPS,
     MP3_MAX_CHANNELS,
+    NCCO_AUDIO_CHANNEL,
     SAMPLE_RATE,
 )
 from ..files import atomic_write
 
 KINDS = ("speech", "tts", "music", "beep", "dtmf")
+APP_SOURCE = 1  # Sound.source of the NCCO's own audio; 0 is the first leg, 2.. other legs
 FADE_SECONDS = 0.005  # linear fade at each edge of every sound, so no clicks
 TWO_PI = 2.0 * np.pi
 
@@ -144,10 +146,32 @@ class Sound:
     digit: str | None = None
 
 
-def channel_map(split: bool, channels: int | None) -> Callable[[int], int]:
-    """Which channel each source lands in: all in 0 unless split; extras share the last."""
+def channel_map(
+    split: bool, channels: int | None, participants: Sequence[int] | None = None
+) -> Callable[[int], int]:
+    """Which channel each sound source lands in.
+
+    Unsplit: everything in channel 0. Split: the participants (sources of people: 0 the
+    first leg, 2.. the connected legs) take channels in `participants` order, i.e. join
+    order, and those beyond the last channel share it (recording guide, "Multi channel
+    recording"); the NCCO's own audio (source 1) lands on NCCO_AUDIO_CHANNEL. Without
+    `participants` the order is 0, 2, 3, ...: the legs in the order they were connected.
+    """
     last = n_channels(split, channels) - 1
-    return lambda source: min(max(int(source), 0), last)
+    if last == 0:
+        return lambda source: 0
+    order = {int(s): i for i, s in enumerate(participants)} if participants is not None \
+        else None
+
+    def channel_of(source: int) -> int:
+        source = int(source)
+        if source == APP_SOURCE:
+            return min(NCCO_AUDIO_CHANNEL, last)
+        if order is not None:
+            return min(order.get(source, last), last)
+        return min(source if source < APP_SOURCE else source - 1, last)
+
+    return channel_of
 
 
 def n_channels(split: bool, channels: int | None) -> int:
@@ -349,10 +373,12 @@ def encode_recording(
     channels: int | None,
     path: str | os.PathLike,
     block_seconds: float = 30.0,
+    participants: Sequence[int] | None = None,
 ) -> int:
     """Write [start, end) of the call as `fmt` (mp3/wav/ogg) to `path`; return its byte size.
 
     Streams one block at a time into a temporary file next to `path`, then renames it.
+    `participants`: the people's sound sources in join order (see channel_map).
     """
     fmt = str(fmt).lower()
     if fmt not in FORMATS:
@@ -366,7 +392,7 @@ def encode_recording(
             f"{n_ch}: record with format 'wav' or 'ogg' instead"
         )
     container, subtype, options = FORMATS[fmt]
-    channel_of = channel_map(split, channels)
+    channel_of = channel_map(split, channels, participants)
     total = round((end - start) * SAMPLE_RATE)
     block = max(1, round(block_seconds * SAMPLE_RATE))
     window = _Window(sounds, start, end)

@@ -48,6 +48,7 @@ class RecordingRun:
     ended_by: str = ""
     sounds: list[Sound] = field(default_factory=list)
     token: int = 0
+    participants: list[int] = field(default_factory=list)  # sources in join order
 
     @property
     def format(self) -> str:
@@ -369,6 +370,7 @@ class CallEngine:
         rec.end, rec.ended_by = self.t, reason
         self.active.remove(rec)
         rec.sounds = self._sounds_for(rec.start, rec.end)
+        rec.participants = self._participants(rec.start, rec.end)
         self.log.append({"t": self.t, "what": "record_end", "index": rec.action_index,
                          "recording_uuid": rec.recording_uuid, "reason": reason})
         self.outbox.append(("recording", rec))
@@ -377,6 +379,20 @@ class CallEngine:
             self._complete_current()
         elif self.ended is None and self.current is None and self.pc >= len(self.ncco):
             self._finish("completed", "the recording ended and the NCCO has no more actions")
+
+    def _participants(self, start: float, end: float) -> list[int]:
+        """Who gets a channel in a split recording of [start, end): the people in join order.
+
+        Recording guide, "Multi channel recording": each participant in their own channel,
+        in the order they joined (its worked example), extras sharing the last. The first
+        leg joined first; connected legs joined when they answered. A leg that left before
+        the recording began is skipped (assumptions.CHANNELS_ONLY_FOR_PARTIES_IN_THE_RECORDING).
+        """
+        legs = sorted((leg for leg in self.legs if leg.answered is not None
+                       and leg.answered < end), key=lambda leg: (leg.answered, leg.source))
+        if assumptions.CHANNELS_ONLY_FOR_PARTIES_IN_THE_RECORDING:
+            legs = [leg for leg in legs if leg.ended is None or leg.ended > start]
+        return [FIRST_LEG] + [leg.source for leg in legs]
 
     def _sounds_for(self, start: float, end: float) -> list[Sound]:
         """What the recording hears: sounds overlapping the window, muted stretches removed."""
@@ -610,8 +626,8 @@ class CallEngine:
             "ended": self.ended, "end_reason": self.end_reason, "log": self.log,
             "recordings": [{"recording_uuid": r.recording_uuid, "action_index": r.action_index,
                             "start": r.start, "end": r.end, "ended_by": r.ended_by,
-                            "blocking": r.blocking, "params": r.params} for r in
-                           self.recordings],
+                            "blocking": r.blocking, "params": r.params,
+                            "participants": list(r.participants)} for r in self.recordings],
             "sounds": [{"source": s.source, "kind": s.kind, "start": s.start,
                         "end": None if s.end == INF else s.end, "digit": s.digit}
                        for s in self.sounds],

@@ -286,7 +286,7 @@ class Simulator:
         engine = call.engine
         path = self.recordings_dir / f"{rec.recording_uuid}.{rec.format}"
         size = audio.encode_recording(rec.sounds, rec.start, rec.end, rec.format, rec.split,
-                                      rec.channels, path)
+                                      rec.channels, path, participants=rec.participants)
         ended_at = engine.created_at + timedelta(seconds=rec.end)
         with self.lock:
             self.files[rec.recording_uuid] = StoredFile(path, size, MEDIA_TYPES[rec.format],
