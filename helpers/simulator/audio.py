@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from .. import tts
 from ..assumptions import (
     BEEP_HZ,
     DEFAULT_SPLIT_CHANNELS,
@@ -144,6 +145,9 @@ class Sound:
     end: float
     seed: int = 0
     digit: str | None = None
+    text: str | None = None  # words heard: espeak-ng says them (tts, or speech with a voice)
+    voice: str | None = None  # espeak-ng voice of `text`
+    origin: float | None = None  # when the sound's content began, if before `start` (a piece)
 
 
 def channel_map(
@@ -297,7 +301,21 @@ def _music(tr: np.ndarray, seed: int) -> np.ndarray:
     return out + 0.08 * arp_env * np.sin(TWO_PI * arp_hz * t_note)
 
 
+def _words(sound: Sound, tr: np.ndarray) -> np.ndarray | None:
+    """The sound's text as espeak-ng speech, repeated to fill the sound; None without TTS."""
+    if not sound.text or sound.kind not in ("speech", "tts"):
+        return None
+    wave = tts.synthesize(sound.text, sound.voice or tts.TALK_VOICE)
+    if wave is None or wave.size == 0:
+        return None
+    index = np.floor(tr * SAMPLE_RATE + 0.5).astype(np.int64) % wave.size  # `loop` repeats
+    return wave[index]
+
+
 def _tone(sound: Sound, tr: np.ndarray) -> np.ndarray:
+    words = _words(sound, tr)
+    if words is not None:
+        return words
     if sound.kind == "speech":
         return _voice(tr, sound.seed, robotic=False)
     if sound.kind == "tts":
@@ -339,7 +357,8 @@ def render_block(
         edge = np.clip(tr / FADE_SECONDS, 0.0, 1.0)
         if sound.end != np.inf:
             edge *= np.clip((sound.end - sound.start - tr) / FADE_SECONDS, 0.0, 1.0)
-        out[first:last, channel_of(sound.source)] += edge * _tone(sound, tr)
+        shift = 0.0 if sound.origin is None else sound.start - sound.origin
+        out[first:last, channel_of(sound.source)] += edge * _tone(sound, tr + shift)
     np.clip(out, -1.0, 1.0, out=out)
     return out.astype(np.float32)
 

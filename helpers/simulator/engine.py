@@ -14,13 +14,14 @@ import itertools
 import math
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from .. import assumptions, rules
-from ..assumptions import stream_seconds, talk_seconds
+from ..assumptions import stream_seconds
 from ..callees import Callee
+from ..tts import TALK_VOICE, talk_seconds
 from .audio import Sound
 
 FIRST_LEG, APP = 0, 1  # sound sources; connected legs are 2, 3, ...
@@ -213,11 +214,12 @@ class CallEngine:
     def _schedule_party(self, callee: Callee, source: int, answered: float,
                         leg: Leg | None) -> None:
         plan = callee.plan
-        for i, (start, end, _text) in enumerate(plan.speech):
+        for i, (start, end, text, voice) in enumerate(plan.speech):
             self.sounds.append(Sound(source, "speech", answered + start, answered + end,
-                                     seed=_seed(callee.name, source, i)))
-            if _text:
-                self.utterances.append((source, answered + start, answered + end, _text))
+                                     seed=_seed(callee.name, source, i),
+                                     text=text if voice else None, voice=voice))
+            if text:
+                self.utterances.append((source, answered + start, answered + end, text))
         for time, digit in plan.presses:
             self._at(answered + time, "press", source, digit)
         if plan.hangup is not None:
@@ -414,7 +416,9 @@ class CallEngine:
         loop = rules.setting(body["action"], body, "loop")
         duration = INF if loop == 0 else once * loop
         seed = _seed(kind, body.get("text") or body.get("streamUrl"))
-        self.sounds.append(Sound(APP, kind, self.t, self.t + duration, seed=seed))
+        text = body.get("text") if kind == "tts" else None
+        self.sounds.append(Sound(APP, kind, self.t, self.t + duration, seed=seed, text=text,
+                                 voice=TALK_VOICE if text else None))
         if body.get("bargeIn"):
             self.background.append(len(self.sounds) - 1)
         else:
@@ -589,9 +593,11 @@ class CallEngine:
                 stream_seconds(params["stream_url"][0])
             loop = rules.setting("talk", params, "loop")
             kind = "tts" if action == "talk" else "music"
+            text = params.get("text") if action == "talk" else None
             self.sounds.append(Sound(APP, kind, self.t, self.t + (INF if loop == 0 else
                                                                    once * loop),
-                                     seed=_seed(kind, params.get("text"))))
+                                     seed=_seed(kind, params.get("text")), text=text,
+                                     voice=TALK_VOICE if text else None))
             self.injected[action].append(len(self.sounds) - 1)
             return {"message": f"{'Talk' if action == 'talk' else 'Stream'} started",
                     "uuid": self.uuid}
@@ -639,8 +645,7 @@ class CallEngine:
 
 
 def _cut(sound: Sound, at: float) -> Sound:
-    return Sound(sound.source, sound.kind, sound.start, max(sound.start, at), sound.seed,
-                 sound.digit)
+    return replace(sound, end=max(sound.start, at))
 
 
 def _remove(sound: Sound, start: float, end: float) -> list[Sound]:
@@ -648,8 +653,9 @@ def _remove(sound: Sound, start: float, end: float) -> list[Sound]:
         return [sound]
     pieces = []
     if start > sound.start:
-        pieces.append(Sound(sound.source, sound.kind, sound.start, start, sound.seed,
-                            sound.digit))
+        pieces.append(replace(sound, end=start))
     if end < sound.end:
-        pieces.append(Sound(sound.source, sound.kind, end, sound.end, sound.seed, sound.digit))
+        # the rest goes on where it was (mid-sentence), not from its beginning
+        pieces.append(replace(sound, start=end, origin=sound.start if sound.origin is None
+                              else sound.origin))
     return pieces
