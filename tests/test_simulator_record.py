@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import numpy as np
 import pytest
 import soundfile
 
-from helpers import assumptions, calls, tts
+from helpers import assumptions, callees, calls, tts
 
 TALKER, PRESSES_HASH, SILENT, VOICEMAIL, AGENT, KEYPAD, EARLY = (
     "447700900001", "447700900002", "447700900005", "447700900006", "447700900007",
@@ -325,3 +326,37 @@ def test_caller_hanging_up_during_connect_ends_the_call_once(lab):
     leg = tl.legs[0]
     assert leg.ended == tl.ended
     assert window(tl) == (0.0, 11.5)
+
+
+def test_transcript_holds_what_was_said_per_channel_and_the_event_is_a_record_event(
+        lab, downloads):
+    # Recording guide: the transcription event goes to transcription.eventUrl, else the
+    # record's eventUrl; the language defaults to en-US. .NET SDK TranscriptionWebhook:
+    # status "transcribed", type "record", transcription_url, recording_uuid,
+    # conversation_uuid.
+    number = "447700900074"
+    calls.set_callee(lab, number, [{"say": "I would like a refund."}, {"silence": 0.5},
+                                   {"say": "Thank you."}, {"hangup": True}], answer_after=1)
+    ncco = [{"action": "record", "split": "conversation", "format": "wav",
+             "eventUrl": [lab.event_url("/rec")], "transcription": {}},
+            {"action": "talk", "text": "How can I help?"}, {"action": "wait", "timeout": 8}]
+    call = calls.place_call(lab, ncco, to=number, quiet=True)
+    calls.wait_for_recording(lab, call)
+    tx = lab.events.wait_for(lambda r: "transcription_url" in r and
+                             r.get("conversation_uuid") == call.conversation_uuid)
+    assert tx["_received"]["path"] == "/rec"  # no transcription.eventUrl: the record's
+    assert (tx["type"], tx["status"]) == ("record", "transcribed")
+    assert set(tx) - {"_received", "timestamp"} == {
+        "type", "status", "transcription_url", "recording_uuid", "conversation_uuid"}
+    path = calls.download_recording(lab, {"recording_url": tx["transcription_url"],
+                                          "recording_uuid": "t"}, downloads)
+    body = json.loads(path.read_text())
+    assert body["language"] == "en-US"
+    said, heard = ([line["sentence"] for line in ch["transcript"]] for ch in body["channels"])
+    assert said == ["I would like a refund.", "Thank you."]  # the caller: channel 0
+    assert heard == ["How can I help?"]  # the talk: what the caller hears, channel 1
+    refund = body["channels"][0]["transcript"][0]
+    assert refund["start"] == 0.0
+    assert refund["end"] == pytest.approx(
+        tts.say_seconds("I would like a refund.", callees.voice_of(f"custom {number}")),
+        abs=1e-3)

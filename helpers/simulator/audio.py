@@ -145,8 +145,8 @@ class Sound:
     end: float
     seed: int = 0
     digit: str | None = None
-    text: str | None = None  # words heard: espeak-ng says them (tts, or speech with a voice)
-    voice: str | None = None  # espeak-ng voice of `text`
+    text: str | None = None  # the words (talk, say) or a `speak` span's label
+    voice: str | None = None  # espeak-ng voice that says `text`; None: synthetic voice
     origin: float | None = None  # when the sound's content began, if before `start` (a piece)
 
 
@@ -303,9 +303,9 @@ def _music(tr: np.ndarray, seed: int) -> np.ndarray:
 
 def _words(sound: Sound, tr: np.ndarray) -> np.ndarray | None:
     """The sound's text as espeak-ng speech, repeated to fill the sound; None without TTS."""
-    if not sound.text or sound.kind not in ("speech", "tts"):
-        return None
-    wave = tts.synthesize(sound.text, sound.voice or tts.TALK_VOICE)
+    if not sound.text or not sound.voice or sound.kind not in ("speech", "tts"):
+        return None  # a `speak` span's text only labels the synthetic voice
+    wave = tts.synthesize(sound.text, sound.voice)
     if wave is None or wave.size == 0:
         return None
     index = np.floor(tr * SAMPLE_RATE + 0.5).astype(np.int64) % wave.size  # `loop` repeats

@@ -22,7 +22,7 @@ from .. import assumptions, rules
 from ..assumptions import stream_seconds
 from ..callees import Callee
 from ..tts import TALK_VOICE, talk_seconds
-from .audio import Sound
+from .audio import Sound, channel_map, n_channels
 
 FIRST_LEG, APP = 0, 1  # sound sources; connected legs are 2, 3, ...
 INF = math.inf
@@ -217,7 +217,7 @@ class CallEngine:
         for i, (start, end, text, voice) in enumerate(plan.speech):
             self.sounds.append(Sound(source, "speech", answered + start, answered + end,
                                      seed=_seed(callee.name, source, i),
-                                     text=text if voice else None, voice=voice))
+                                     text=text or None, voice=voice))
             if text:
                 self.utterances.append((source, answered + start, answered + end, text))
         for time, digit in plan.presses:
@@ -616,6 +616,31 @@ class CallEngine:
                                          start + assumptions.DTMF_TONE_SECONDS, digit=digit))
             return {"message": "DTMF sent", "uuid": self.uuid}
         raise ValueError(action)
+
+    def transcript(self, rec: RecordingRun) -> list[list[tuple[float, float, str]]]:
+        """What was said inside a finished recording: per file channel, (start, end, text).
+
+        Talk texts (each loop once) and the people's `say` lines (and `speak` labels), as the
+        recording heard them: cut by hang-ups, stop requests, barge-in and mutes; times in
+        seconds from the recording's start. Split: each on the channel its audio is on.
+        """
+        channels = n_channels(rec.split, rec.channels)
+        channel_of = channel_map(rec.split, rec.channels, rec.participants)
+        lines: list[list[tuple[float, float, str]]] = [[] for _ in range(channels)]
+        for sound in rec.sounds:
+            if not sound.text or sound.kind not in ("speech", "tts"):
+                continue
+            origin = sound.start if sound.origin is None else sound.origin
+            once = talk_seconds(sound.text) if sound.kind == "tts" else sound.end - origin
+            k = math.floor(round((sound.start - origin) / once, 9)) if once > 0 else 0
+            while once > 0 and origin + k * once < sound.end:  # each loop of a talk
+                a = max(origin + k * once, sound.start, rec.start)
+                b = min(origin + (k + 1) * once, sound.end, rec.end)
+                if b > a:
+                    lines[channel_of(sound.source)].append(
+                        (round(a - rec.start, 3), round(b - rec.start, 3), sound.text))
+                k += 1
+        return [sorted(channel) for channel in lines]
 
     def utterances_between(self, start: float, end: float) -> list[tuple[float, float, str]]:
         """What was said (script text) inside a recording window, times from its start."""
