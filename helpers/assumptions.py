@@ -76,12 +76,37 @@ BEEP_HZ = 1000.0
 DTMF_TONE_SECONDS = 0.15
 DTMF_GAP_SECONDS = 0.1
 
-#: Recordings are narrowband telephone audio.
-SAMPLE_RATE = 8000
+#: Sample rate of every recording, in Hz. Documented, not a lab assumption: the recording
+#: guide's "File formats" section (REC-2021, Nexmo/nexmo-developer
+#: _documentation/en/voice/voice-api/guides/recording.md): "MP3 files are recorded with a
+#: 16-bit depth and a 16kHz sample rate. They have a constant bit rate of 32 Kbps. WAV files
+#: are recorded with a 16-bit depth and a 16kHz sample rate." Kept here so one value serves
+#: the simulator, the widgets and the lessons.
+SAMPLE_RATE = 16000
+
+#: MP3 recordings are constant bit rate, in kbit/s (same source and quote as SAMPLE_RATE).
+MP3_BITRATE_KBPS = 32
 
 #: With `split: conversation` and no `channels`, a recording has two channels:
-#: channel 0 what the first leg (the caller) says, channel 1 what they hear.
+#: channel 0 what the first leg (the caller) says, channel 1 what they hear (documented:
+#: recording guide, "the audio sent by the initial caller" / "the audio the caller hears").
 DEFAULT_SPLIT_CHANNELS = 2
+
+#: Channels follow the participants in the order they joined the call (documented by the
+#: recording guide's "Multi channel recording" example: `channels: 3` and two `connect`s give
+#: the caller and both callees a channel each; a third `connect` would put "participants
+#: three and four ... in channel 3 together", so extras share the last channel). The
+#: docs do not say whether a party who left before the recording began still takes a
+#: channel: lab assumption, it does not; the channels go to the parties on the call at some
+#: moment of the recording, the first leg always first, then by answer time.
+CHANNELS_ONLY_FOR_PARTIES_IN_THE_RECORDING = True
+
+#: Where the NCCO's own audio (talk, stream, beepStart, DTMF sent through the API) lands in
+#: a split recording, as a channel index (clipped to the last channel). With two channels
+#: this is the documented "what the caller hears" side. With three or more the docs are
+#: silent (the NCCO's audio is nobody's leg): lab assumption, it stays on channel 1, so it
+#: shares the channel of the second participant (the first one connected).
+NCCO_AUDIO_CHANNEL = 1
 
 #: An MP3 file holds one or two channels. When a split recording has more than two channels
 #: and no `format`, it is made as wav (as we recall Vonage's NCCO reference: "mp3, or wav when

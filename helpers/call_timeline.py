@@ -29,6 +29,9 @@ class RecordingRun:
     ended_by: str | None
     blocking: bool
     params: dict
+    #: sound sources of the people it recorded, in join order: with split, participant i
+    #: is on channel i (the last channel takes the rest); empty while it still runs
+    participants: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,8 @@ class CallTimeline:
             uuid=body["uuid"], conversation_uuid=body["conversation_uuid"],
             status=body["status"], now=body["now"], answered=body["answered"],
             ended=body["ended"], end_reason=body["end_reason"], log=tuple(body["log"]),
-            recordings=tuple(RecordingRun(**r) for r in body["recordings"]),
+            recordings=tuple(RecordingRun(**{**r, "participants": tuple(r.get("participants", ()))})
+                             for r in body["recordings"]),
             sounds=tuple(SoundSpan(**s) for s in body["sounds"]),
             mutes=tuple((a, b) for a, b in body["mutes"]),
             legs=tuple(Leg(**g) for g in body["legs"]),

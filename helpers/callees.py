@@ -7,9 +7,10 @@ Script times run from the moment the callee answers.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 
-from . import assumptions
+from . import assumptions, tts
 
 
 class ScriptError(ValueError):
@@ -24,7 +25,9 @@ class ScriptError(ValueError):
 class Plan:
     """A callee script laid out in time (seconds after the answer)."""
 
-    speech: tuple[tuple[float, float, str], ...]  # (start, end, text)
+    #: (start, end, text, voice): voice is the espeak-ng voice of a `say` line (its words are
+    #: heard), None for a `speak` span (the synthetic voice; text only labels it)
+    speech: tuple[tuple[float, float, str, str | None], ...]
     presses: tuple[tuple[float, str], ...]  # (time, digit)
     hangup: float | None  # None: stays on the line, silent, until the call ends
 
@@ -41,7 +44,7 @@ class Callee:
     plan: Plan = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
-        object.__setattr__(self, "plan", _lay_out(self.script))
+        object.__setattr__(self, "plan", _lay_out(self.script, voice_of(self.name)))
 
     def as_json(self) -> dict:
         """The callee in the shape `PUT /_sim/callees/{number}` accepts."""
@@ -51,12 +54,23 @@ class Callee:
         return body
 
 
-def _lay_out(script: tuple[dict, ...]) -> Plan:
+def voice_of(name: str) -> str:
+    """The espeak-ng voice a callee's `say` lines use: picked by its name, so each persona
+    (and each custom number) keeps one voice and different people usually sound different."""
+    return tts.PARTY_VOICES[zlib.crc32(name.encode()) % len(tts.PARTY_VOICES)]
+
+
+def _lay_out(script: tuple[dict, ...], voice: str = tts.TALK_VOICE) -> Plan:
     now, speech, presses, hangup = 0.0, [], [], None
     step = assumptions.DTMF_TONE_SECONDS + assumptions.DTMF_GAP_SECONDS
     for item in script:
-        if "speak" in item:
-            speech.append((now, now + float(item["speak"]), str(item.get("text", ""))))
+        if "say" in item:
+            text = str(item["say"])
+            length = tts.say_seconds(text, voice)
+            speech.append((now, now + length, text, voice))
+            now += length
+        elif "speak" in item:
+            speech.append((now, now + float(item["speak"]), str(item.get("text", "")), None))
             now += float(item["speak"])
         elif "silence" in item:
             now += float(item["silence"])
@@ -103,8 +117,8 @@ def parse_callee(number: str, body: object) -> Callee:
     for i, step in enumerate(script):
         name = f"script[{i}]"
         if not isinstance(step, dict) or len(set(step) - {"text"}) != 1:
-            bad(name, step, 'Each step is one of {"speak": s}, {"silence": s}, '
-                            '{"press": "digits"}, {"hangup": true}.')
+            bad(name, step, 'Each step is one of {"say": "words"}, {"speak": s}, '
+                            '{"silence": s}, {"press": "digits"}, {"hangup": true}.')
             continue
         kind = next(k for k in step if k != "text")
         value = step[kind]
@@ -112,6 +126,13 @@ def parse_callee(number: str, body: object) -> Callee:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or \
                     not 0 < value <= 86400:
                 bad(f"{name}.{kind}", value, f"{kind} must be seconds, more than 0.")
+        elif kind == "say":
+            if not isinstance(value, str) or not value.strip() or \
+                    len(value) > tts.MAX_SAY_CHARS:
+                bad(f"{name}.say", value, "say must be the words to speak, 1 to "
+                                          f"{tts.MAX_SAY_CHARS} characters.")
+            elif "text" in step:
+                bad(f"{name}.text", step["text"], "a say step is its own text: leave out text.")
         elif kind == "press":
             if not isinstance(value, str) or not value or set(value) - DIGITS:
                 bad(f"{name}.press", value, "press must be keys from 0-9, * and #, e.g. \"12#\".")
@@ -119,7 +140,7 @@ def parse_callee(number: str, body: object) -> Callee:
             if value is not True:
                 bad(f"{name}.hangup", value, "hangup must be true.")
         else:
-            bad(name, step, f"Unknown step {kind!r}; use speak, silence, press or hangup.")
+            bad(name, step, f"Unknown step {kind!r}; use say, speak, silence, press or hangup.")
     if problems:
         raise ScriptError(problems)
     return Callee(str(body.get("name", f"custom {number}")),

@@ -22,6 +22,7 @@ from matplotlib.textpath import text_to_path
 from matplotlib.transforms import blended_transform_factory
 
 from . import recordings
+from .assumptions import NCCO_AUDIO_CHANNEL
 from .call_timeline import APP, CALLER, CallTimeline, RecordingRun, as_timeline
 from .recordings import Recording
 
@@ -372,12 +373,22 @@ def _length(seconds: float) -> str:
 
 
 def default_channel_names(channels: int) -> list[str]:
-    """What each channel holds: a mono mix, or split by who says / hears it."""
+    """What each channel holds: a mono mix, the caller's two sides, or one person each.
+
+    Stereo split: what the caller says / hears (recording guide). More channels: people in
+    join order, extras on the last (recording guide, "Multi channel recording"); the NCCO's
+    own audio on channel assumptions.NCCO_AUDIO_CHANNEL (a lab assumption).
+    """
     if channels == 1:
         return ["mix of every party"]
-    names = ["channel 0 (left): what the caller says", "channel 1 (right): what they hear"]
-    return (names + [f"channel {n}: connected party {n - 1}"
-                     for n in range(2, channels)])[:channels]
+    if channels == 2:
+        return ["channel 0 (left): what the caller says", "channel 1 (right): what they hear"]
+    names = ["channel 0: what the caller says"] + [
+        f"channel {n}: connected party {n}" for n in range(1, channels)]
+    names[-1] += " and any later ones"
+    app = min(NCCO_AUDIO_CHANNEL, channels - 1)
+    names[app] += ", and the NCCO's audio"
+    return names
 
 
 def _window_of(timeline: CallTimeline, rec: Recording) -> RecordingRun | None:

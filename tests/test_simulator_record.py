@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import numpy as np
 import pytest
 import soundfile
 
-from helpers import assumptions, calls
+from helpers import assumptions, callees, calls, tts
 
 TALKER, PRESSES_HASH, SILENT, VOICEMAIL, AGENT, KEYPAD, EARLY = (
     "447700900001", "447700900002", "447700900005", "447700900006", "447700900007",
@@ -52,8 +53,8 @@ def test_record_first_without_timeout_records_the_whole_call(lab, downloads):
             {"action": "wait", "timeout": 3}]
     call, (event,), tl = run(lab, ncco, to=SILENT)
     assert starts(tl, "talk") == [0.0]  # the NCCO moved straight on
-    talk = 5 * assumptions.TALK_SECONDS_PER_WORD
-    assert window(tl) == (0.0, pytest.approx(talk + 3))  # until the NCCO ran out: call ended
+    talk = tts.talk_seconds("Welcome to the support line")  # the spoken length
+    assert window(tl) == (0.0, pytest.approx(talk + 3, abs=1e-3))  # the NCCO ran out: ended
     assert tl.end_reason == "the NCCO ran out of actions"
     path, samples, rate = load(lab, event, downloads)
     assert len(samples) / rate == pytest.approx(seconds_between(event), abs=0.05)
@@ -65,8 +66,8 @@ def test_record_last_without_timeout_records_the_rest_until_hangup(lab, download
     ncco = [{"action": "talk", "text": "Please leave a message after the tone"},
             {"action": "record", "beepStart": True}]
     call, (event,), tl = run(lab, ncco, to=VOICEMAIL)
-    talk = 7 * assumptions.TALK_SECONDS_PER_WORD
-    assert window(tl) == (pytest.approx(talk), pytest.approx(16.0))  # hangup at 16 s
+    talk = tts.talk_seconds("Please leave a message after the tone")
+    assert window(tl) == (pytest.approx(talk, abs=1e-3), pytest.approx(16.0))  # hangup at 16 s
     assert tl.end_reason == "the person on the call hung up"
 
 
@@ -171,21 +172,74 @@ def test_split_conversation_separates_what_is_said_from_what_is_heard(lab, downl
     assert energy(samples, rate, 0.0, 5.0, 1) == 0.0  # blocking record: the talk waits
 
 
-def test_split_with_three_channels_puts_the_connected_agent_on_its_own(lab, downloads):
-    ncco = [{"action": "record", "split": "conversation", "channels": 3, "format": "wav"},
-            {"action": "talk", "text": "Connecting you now"},
-            {"action": "connect", "from": "447700900000",
-             "endpoint": [{"type": "phone", "number": AGENT}]}]
-    _, (event,), tl = run(lab, ncco, to=SILENT)
+def _connect(number):
+    return {"action": "connect", "from": "447700900000",
+            "endpoint": [{"type": "phone", "number": number}]}
+
+
+def _check_channels(samples, rate, tl, expected_channel):
+    """Every sound is on its expected channel, and each channel holds nothing else."""
+    rec = tl.recordings[0]
+    masks = np.zeros(samples.shape, dtype=bool)
+    for s in tl.sounds:
+        a = max(s.start, rec.start) - rec.start
+        b = min(s.end if s.end is not None else rec.end, rec.end) - rec.start
+        if b <= a:
+            continue
+        channel = expected_channel(s.source)
+        masks[int(a * rate):int(np.ceil(b * rate)) + 1, channel] = True
+        if s.kind in ("speech", "tts") and b - a > 0.6:
+            assert energy(samples, rate, a + 0.2, b - 0.2, channel) > 0.02, (s, channel)
+    assert np.all(samples[~masks] == 0.0)  # no channel holds anyone else's sound
+
+
+def test_channels_follow_participants_in_join_order(lab, downloads):
+    """The recording guide's 'Multi channel recording' worked example.
+
+    `channels: 3` then two `connect`s: the caller and both callees each get a channel, in the
+    order they joined; the NCCO's talk lands where assumptions.NCCO_AUDIO_CHANNEL says.
+    """
+    caller, second, third = "447700900071", "447700900072", "447700900073"
+    calls.set_callee(lab, caller, [{"speak": 2.0}], answer_after=0.5)  # stays on, silent
+    for number in (second, third):
+        calls.set_callee(lab, number, [{"silence": 0.5}, {"speak": 2.0}, {"hangup": True}],
+                         answer_after=1.0)
+    record = {"action": "record", "split": "conversation", "channels": 3, "format": "wav"}
+    talk = {"action": "talk", "text": "Connecting you now"}
+
+    _, (event,), tl = run(lab, [record, talk, _connect(AGENT), _connect(second)], to=caller)
     _, samples, rate = load(lab, event, downloads)
     assert samples.shape[1] == 3
-    talk = 3 * assumptions.TALK_SECONDS_PER_WORD
-    agent_answer = talk + 6.0
-    assert energy(samples, rate, 0.1, talk - 0.1, 1) > 0.05  # the talk: channel 1
-    assert energy(samples, rate, agent_answer + 0.2, agent_answer + 2.8, 2) > 0.05
-    assert energy(samples, rate, agent_answer + 0.2, agent_answer + 2.8, 1) == 0.0
-    assert energy(samples, rate, 0, samples.shape[0] / rate, 0) == 0.0  # silent caller
-    assert tl.legs[0].number == AGENT
+    agent, other = tl.legs
+    assert (agent.number, other.number) == (AGENT, second)
+    assert tl.recordings[0].participants == (0, agent.source, other.source)
+    join = {0: 0, agent.source: 1, other.source: 2, 1: assumptions.NCCO_AUDIO_CHANNEL}
+    _check_channels(samples, rate, tl, join.__getitem__)
+
+    # "If a third connect was added ... participants three and four would be in channel 3
+    # together": the fourth person shares the last channel with the third.
+    _, (event,), tl = run(lab, [record, talk, _connect(AGENT), _connect(second),
+                                _connect(third)], to=caller)
+    _, samples, rate = load(lab, event, downloads)
+    assert samples.shape[1] == 3
+    sources = [leg.source for leg in tl.legs]
+    assert tl.recordings[0].participants == (0, *sources)
+    join = {0: 0, sources[0]: 1, sources[1]: 2, sources[2]: 2,
+            1: assumptions.NCCO_AUDIO_CHANNEL}
+    _check_channels(samples, rate, tl, join.__getitem__)
+    third_leg = tl.legs[2]
+    start = third_leg.answered - tl.recordings[0].start
+    assert energy(samples, rate, start + 0.7, start + 2.3, 2) > 0.02  # the fourth, channel 3
+
+
+def test_split_without_channels_is_what_the_first_leg_says_and_hears(lab, downloads):
+    ncco = [{"action": "record", "split": "conversation", "format": "wav"},
+            {"action": "talk", "text": "Connecting you now"}, _connect(AGENT)]
+    _, (event,), tl = run(lab, ncco, to=TALKER)
+    _, samples, rate = load(lab, event, downloads)
+    assert samples.shape[1] == 2
+    heard = {0: 0, 1: 1, tl.legs[0].source: 1}  # the talk and the agent: what it hears
+    _check_channels(samples, rate, tl, heard.__getitem__)
 
 
 def test_beep_start_puts_a_beep_at_the_start(lab, downloads):
@@ -274,3 +328,37 @@ def test_caller_hanging_up_during_connect_ends_the_call_once(lab):
     leg = tl.legs[0]
     assert leg.ended == tl.ended
     assert window(tl) == (0.0, 11.5)
+
+
+def test_transcript_holds_what_was_said_per_channel_and_the_event_is_a_record_event(
+        lab, downloads):
+    # Recording guide: the transcription event goes to transcription.eventUrl, else the
+    # record's eventUrl; the language defaults to en-US. .NET SDK TranscriptionWebhook:
+    # status "transcribed", type "record", transcription_url, recording_uuid,
+    # conversation_uuid.
+    number = "447700900074"
+    calls.set_callee(lab, number, [{"say": "I would like a refund."}, {"silence": 0.5},
+                                   {"say": "Thank you."}, {"hangup": True}], answer_after=1)
+    ncco = [{"action": "record", "split": "conversation", "format": "wav",
+             "eventUrl": [lab.event_url("/rec")], "transcription": {}},
+            {"action": "talk", "text": "How can I help?"}, {"action": "wait", "timeout": 8}]
+    call = calls.place_call(lab, ncco, to=number, quiet=True)
+    calls.wait_for_recording(lab, call)
+    tx = lab.events.wait_for(lambda r: "transcription_url" in r and
+                             r.get("conversation_uuid") == call.conversation_uuid)
+    assert tx["_received"]["path"] == "/rec"  # no transcription.eventUrl: the record's
+    assert (tx["type"], tx["status"]) == ("record", "transcribed")
+    assert set(tx) - {"_received", "timestamp"} == {
+        "type", "status", "transcription_url", "recording_uuid", "conversation_uuid"}
+    path = calls.download_recording(lab, {"recording_url": tx["transcription_url"],
+                                          "recording_uuid": "t"}, downloads)
+    body = json.loads(path.read_text())
+    assert body["language"] == "en-US"
+    said, heard = ([line["sentence"] for line in ch["transcript"]] for ch in body["channels"])
+    assert said == ["I would like a refund.", "Thank you."]  # the caller: channel 0
+    assert heard == ["How can I help?"]  # the talk: what the caller hears, channel 1
+    refund = body["channels"][0]["transcript"][0]
+    assert refund["start"] == 0.0
+    assert refund["end"] == pytest.approx(
+        tts.say_seconds("I would like a refund.", callees.voice_of(f"custom {number}")),
+        abs=1e-3)

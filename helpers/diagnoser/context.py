@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import rules
-from ..assumptions import stream_seconds, talk_seconds
+from ..assumptions import stream_seconds
 from ..call_timeline import CALLER, CallTimeline, Window
 from ..callees import Callee
+from ..tts import talk_seconds  # the simulator's TTS length (words estimate without it)
 
 BLOCKING_BEFORE = ("talk", "stream", "wait", "input")  # hold the NCCO for a while, then end
 

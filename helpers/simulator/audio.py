@@ -17,22 +17,104 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from ..assumptions import BEEP_HZ, DEFAULT_SPLIT_CHANNELS, MP3_MAX_CHANNELS, SAMPLE_RATE
+from .. import tts
+from ..assumptions import (
+    BEEP_HZ,
+    DEFAULT_SPLIT_CHANNELS,
+    MP3_BITRATE_KBPS,
+    MP3_MAX_CHANNELS,
+    NCCO_AUDIO_CHANNEL,
+    SAMPLE_RATE,
+)
 from ..files import atomic_write
 
 KINDS = ("speech", "tts", "music", "beep", "dtmf")
+APP_SOURCE = 1  # Sound.source of the NCCO's own audio; 0 is the first leg, 2.. other legs
 FADE_SECONDS = 0.005  # linear fade at each edge of every sound, so no clicks
 TWO_PI = 2.0 * np.pi
 
+def _mp3_level(kbps: float, sample_rate: int) -> float:
+    """libsndfile's `compression_level` for a constant `kbps` MP3 at `sample_rate`.
+
+    libsndfile (mpeg_l3_encode.c) maps level 0..1 linearly onto the MPEG version's bit-rate
+    range, high to low: [320, 32] from 32 kHz (MPEG-1), [160, 8] from 16 kHz (MPEG-2),
+    [64, 8] below (MPEG-2.5), truncating to an integer; a hair under the exact level keeps
+    the truncation from landing 1 kbit/s low.
+    """
+    high, low = (320, 32) if sample_rate >= 32000 else (160, 8) if sample_rate >= 16000 else (64, 8)
+    return min(1.0, max(0.0, (high - kbps) / (high - low) - 1e-6))
+
+
 #: soundfile (format, subtype, extra SoundFile options) per recording format. MP3 is constant
-#: 64 kbit/s (level 0 of MPEG-2.5's 8-64 range). Lower constant rates make libmpg123 print
-#: "part2_3_length too large" errors whenever the file is read in blocks; average/variable
-#: rates garble the audio then; 16 kbit/s or less leaves out the tag that trims padding.
+#: MP3_BITRATE_KBPS (32 kbit/s at 16 kHz, as the recording guide documents). Two known
+#: side effects of so low a rate, both in libsndfile/LAME rather than in the file's audio:
+#: a 144-byte MPEG-2 frame has no room for LAME's Info tag, so decoders cannot trim the
+#: encoder's padding (the file decodes about 0.1 s longer than the recording), and libmpg123
+#: prints "part2_3_length too large" (and, in stereo, garbles) when libsndfile reads the file
+#: in blocks that are not whole MP3 frames; reading it whole (`sf.read`, pydub, ffmpeg) is
+#: clean.
 FORMATS = {
-    "mp3": ("MP3", "MPEG_LAYER_III", {"bitrate_mode": "CONSTANT", "compression_level": 0.0}),
+    "mp3": ("MP3", "MPEG_LAYER_III", {"bitrate_mode": "CONSTANT",
+                                      "compression_level": _mp3_level(MP3_BITRATE_KBPS,
+                                                                      SAMPLE_RATE)}),
     "wav": ("WAV", "PCM_16", {}),
     "ogg": ("OGG", "VORBIS", {}),
 }
+
+# --- the MP3 Info (LAME) tag that libsndfile cannot write at 32 kbit/s ------------------------
+LAME_ENCODER_DELAY = 576  # LAME's ENCDELAY: samples it puts before the audio
+DECODER_DELAY = 529  # what mpg123/ffmpeg add to the tag's delay when trimming
+_MPEG2_KBPS = (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)
+_TAG_KBPS = 64  # LAME's own choice for a tag frame in MPEG-2 (XING_BITRATE2)
+
+
+def _crc16(data: bytes) -> int:
+    """CRC-16/ARC (reflected 0x8005, init 0), the checksum the LAME tag carries."""
+    crc = 0
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+    return crc
+
+
+def add_info_tag(path: str | os.PathLike, n_samples: int) -> None:
+    """Put a LAME "Info" frame in front of a CBR MPEG-2 layer III file written by libsndfile.
+
+    At 16 kHz and 32 kbit/s a frame is 144 bytes, too small for LAME's Info tag, so LAME
+    leaves it out and decoders play the encoder's delay and padding (about 0.1 s, 69 ms of
+    it before the audio). LAME itself writes the tag of a low-rate stream in a 64 kbit/s
+    frame (XING_BITRATE2 in its VbrTag.c); this does the same, with the delay and padding
+    that make libsndfile, mpg123 and ffmpeg decode exactly `n_samples` frames.
+    """
+    path = Path(path)
+    data = path.read_bytes()
+    if len(data) < 4 or data[0] != 0xFF or data[1] & 0xFE != 0xF2:
+        raise ValueError(f"{path} does not start with an MPEG-2 layer III frame")
+    frame_kbps = _MPEG2_KBPS[data[2] >> 4]
+    rate = (22050, 24000, 16000)[(data[2] >> 2) & 3]
+    frame_bytes = 72000 * frame_kbps // rate
+    frames = len(data) // frame_bytes
+    mono = data[3] >> 6 == 3
+    tag_bytes = 72000 * _TAG_KBPS // rate
+    header = bytes([0xFF, data[1], (_MPEG2_KBPS.index(_TAG_KBPS) << 4) | (data[2] & 0x0C),
+                    data[3]])
+    total = tag_bytes + len(data)
+    padding = frames * 576 - n_samples - LAME_ENCODER_DELAY
+    if not 0 <= padding < 4096:
+        raise ValueError(f"{path}: {frames} frames cannot hold {n_samples} samples")
+    body = bytearray(header + bytes(9 if mono else 17))
+    body += b"Info" + (0x0F).to_bytes(4, "big") + frames.to_bytes(4, "big")
+    body += total.to_bytes(4, "big") + bytes(i * 256 // 100 for i in range(100))
+    body += (0).to_bytes(4, "big")  # quality
+    body += b"LAME3.100" + bytes([0x01, 0x00]) + bytes(8)  # CBR; lowpass, gains: unset
+    body += bytes([0x00, min(frame_kbps, 255)])
+    body += ((LAME_ENCODER_DELAY << 12) | padding).to_bytes(3, "big")
+    body += bytes([0x00, 0x00]) + bytes(2) + total.to_bytes(4, "big") + bytes(2)
+    body += _crc16(bytes(body)).to_bytes(2, "big")
+    body += bytes(tag_bytes - len(body))
+    path.write_bytes(bytes(body) + data)
+
 
 DTMF_ROWS = {"123A": 697.0, "456B": 770.0, "789C": 852.0, "*0#D": 941.0}
 DTMF_COLS = {"147*": 1209.0, "2580": 1336.0, "369#": 1477.0, "ABCD": 1633.0}
@@ -63,12 +145,37 @@ class Sound:
     end: float
     seed: int = 0
     digit: str | None = None
+    text: str | None = None  # the words (talk, say) or a `speak` span's label
+    voice: str | None = None  # espeak-ng voice that says `text`; None: synthetic voice
+    origin: float | None = None  # when the sound's content began, if before `start` (a piece)
 
 
-def channel_map(split: bool, channels: int | None) -> Callable[[int], int]:
-    """Which channel each source lands in: all in 0 unless split; extras share the last."""
+def channel_map(
+    split: bool, channels: int | None, participants: Sequence[int] | None = None
+) -> Callable[[int], int]:
+    """Which channel each sound source lands in.
+
+    Unsplit: everything in channel 0. Split: the participants (sources of people: 0 the
+    first leg, 2.. the connected legs) take channels in `participants` order, i.e. join
+    order, and those beyond the last channel share it (recording guide, "Multi channel
+    recording"); the NCCO's own audio (source 1) lands on NCCO_AUDIO_CHANNEL. Without
+    `participants` the order is 0, 2, 3, ...: the legs in the order they were connected.
+    """
     last = n_channels(split, channels) - 1
-    return lambda source: min(max(int(source), 0), last)
+    if last == 0:
+        return lambda source: 0
+    order = {int(s): i for i, s in enumerate(participants)} if participants is not None \
+        else None
+
+    def channel_of(source: int) -> int:
+        source = int(source)
+        if source == APP_SOURCE:
+            return min(NCCO_AUDIO_CHANNEL, last)
+        if order is not None:
+            return min(order.get(source, last), last)
+        return min(source if source < APP_SOURCE else source - 1, last)
+
+    return channel_of
 
 
 def n_channels(split: bool, channels: int | None) -> int:
@@ -143,7 +250,7 @@ def _voice(tr: np.ndarray, seed: int, robotic: bool) -> np.ndarray:
         + 4.0 * np.exp(-(((freqs - vowel[:, :1]) / 120.0) ** 2))
         + 2.5 * np.exp(-(((freqs - vowel[:, 1:]) / 200.0) ** 2))
     )
-    gains[freqs > 3500.0] = 0.0  # stay clear of Nyquist (4 kHz) even with vibrato
+    gains[freqs > 3500.0] = 0.0  # a telephone voice band, below 3.5 kHz even with vibrato
     gains /= gains.sum(axis=1, keepdims=True)
 
     k = index - first
@@ -194,7 +301,21 @@ def _music(tr: np.ndarray, seed: int) -> np.ndarray:
     return out + 0.08 * arp_env * np.sin(TWO_PI * arp_hz * t_note)
 
 
+def _words(sound: Sound, tr: np.ndarray) -> np.ndarray | None:
+    """The sound's text as espeak-ng speech, repeated to fill the sound; None without TTS."""
+    if not sound.text or not sound.voice or sound.kind not in ("speech", "tts"):
+        return None  # a `speak` span's text only labels the synthetic voice
+    wave = tts.synthesize(sound.text, sound.voice)
+    if wave is None or wave.size == 0:
+        return None
+    index = np.floor(tr * SAMPLE_RATE + 0.5).astype(np.int64) % wave.size  # `loop` repeats
+    return wave[index]
+
+
 def _tone(sound: Sound, tr: np.ndarray) -> np.ndarray:
+    words = _words(sound, tr)
+    if words is not None:
+        return words
     if sound.kind == "speech":
         return _voice(tr, sound.seed, robotic=False)
     if sound.kind == "tts":
@@ -236,7 +357,8 @@ def render_block(
         edge = np.clip(tr / FADE_SECONDS, 0.0, 1.0)
         if sound.end != np.inf:
             edge *= np.clip((sound.end - sound.start - tr) / FADE_SECONDS, 0.0, 1.0)
-        out[first:last, channel_of(sound.source)] += edge * _tone(sound, tr)
+        shift = 0.0 if sound.origin is None else sound.start - sound.origin
+        out[first:last, channel_of(sound.source)] += edge * _tone(sound, tr + shift)
     np.clip(out, -1.0, 1.0, out=out)
     return out.astype(np.float32)
 
@@ -270,10 +392,12 @@ def encode_recording(
     channels: int | None,
     path: str | os.PathLike,
     block_seconds: float = 30.0,
+    participants: Sequence[int] | None = None,
 ) -> int:
     """Write [start, end) of the call as `fmt` (mp3/wav/ogg) to `path`; return its byte size.
 
     Streams one block at a time into a temporary file next to `path`, then renames it.
+    `participants`: the people's sound sources in join order (see channel_map).
     """
     fmt = str(fmt).lower()
     if fmt not in FORMATS:
@@ -287,7 +411,7 @@ def encode_recording(
             f"{n_ch}: record with format 'wav' or 'ogg' instead"
         )
     container, subtype, options = FORMATS[fmt]
-    channel_of = channel_map(split, channels)
+    channel_of = channel_map(split, channels, participants)
     total = round((end - start) * SAMPLE_RATE)
     block = max(1, round(block_seconds * SAMPLE_RATE))
     window = _Window(sounds, start, end)
@@ -319,6 +443,8 @@ def encode_recording(
                 if offset + block < total:
                     pending = pool.submit(render, offset + block)
                 out.write(data)
+        if fmt == "mp3":
+            add_info_tag(tmp, total)
 
     atomic_write(path, encode, mode=0o600)  # recordings hold voices: owner only
     return os.path.getsize(path)

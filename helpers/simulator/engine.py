@@ -14,14 +14,15 @@ import itertools
 import math
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from .. import assumptions, rules
-from ..assumptions import stream_seconds, talk_seconds
+from ..assumptions import stream_seconds
 from ..callees import Callee
-from .audio import Sound
+from ..tts import TALK_VOICE, talk_seconds
+from .audio import Sound, channel_map, n_channels
 
 FIRST_LEG, APP = 0, 1  # sound sources; connected legs are 2, 3, ...
 INF = math.inf
@@ -48,6 +49,7 @@ class RecordingRun:
     ended_by: str = ""
     sounds: list[Sound] = field(default_factory=list)
     token: int = 0
+    participants: list[int] = field(default_factory=list)  # sources in join order
 
     @property
     def format(self) -> str:
@@ -212,11 +214,12 @@ class CallEngine:
     def _schedule_party(self, callee: Callee, source: int, answered: float,
                         leg: Leg | None) -> None:
         plan = callee.plan
-        for i, (start, end, _text) in enumerate(plan.speech):
+        for i, (start, end, text, voice) in enumerate(plan.speech):
             self.sounds.append(Sound(source, "speech", answered + start, answered + end,
-                                     seed=_seed(callee.name, source, i)))
-            if _text:
-                self.utterances.append((source, answered + start, answered + end, _text))
+                                     seed=_seed(callee.name, source, i),
+                                     text=text or None, voice=voice))
+            if text:
+                self.utterances.append((source, answered + start, answered + end, text))
         for time, digit in plan.presses:
             self._at(answered + time, "press", source, digit)
         if plan.hangup is not None:
@@ -369,6 +372,7 @@ class CallEngine:
         rec.end, rec.ended_by = self.t, reason
         self.active.remove(rec)
         rec.sounds = self._sounds_for(rec.start, rec.end)
+        rec.participants = self._participants(rec.start, rec.end)
         self.log.append({"t": self.t, "what": "record_end", "index": rec.action_index,
                          "recording_uuid": rec.recording_uuid, "reason": reason})
         self.outbox.append(("recording", rec))
@@ -377,6 +381,20 @@ class CallEngine:
             self._complete_current()
         elif self.ended is None and self.current is None and self.pc >= len(self.ncco):
             self._finish("completed", "the recording ended and the NCCO has no more actions")
+
+    def _participants(self, start: float, end: float) -> list[int]:
+        """Who gets a channel in a split recording of [start, end): the people in join order.
+
+        Recording guide, "Multi channel recording": each participant in their own channel,
+        in the order they joined (its worked example), extras sharing the last. The first
+        leg joined first; connected legs joined when they answered. A leg that left before
+        the recording began is skipped (assumptions.CHANNELS_ONLY_FOR_PARTIES_IN_THE_RECORDING).
+        """
+        legs = sorted((leg for leg in self.legs if leg.answered is not None
+                       and leg.answered < end), key=lambda leg: (leg.answered, leg.source))
+        if assumptions.CHANNELS_ONLY_FOR_PARTIES_IN_THE_RECORDING:
+            legs = [leg for leg in legs if leg.ended is None or leg.ended > start]
+        return [FIRST_LEG] + [leg.source for leg in legs]
 
     def _sounds_for(self, start: float, end: float) -> list[Sound]:
         """What the recording hears: sounds overlapping the window, muted stretches removed."""
@@ -398,7 +416,9 @@ class CallEngine:
         loop = rules.setting(body["action"], body, "loop")
         duration = INF if loop == 0 else once * loop
         seed = _seed(kind, body.get("text") or body.get("streamUrl"))
-        self.sounds.append(Sound(APP, kind, self.t, self.t + duration, seed=seed))
+        text = body.get("text") if kind == "tts" else None
+        self.sounds.append(Sound(APP, kind, self.t, self.t + duration, seed=seed, text=text,
+                                 voice=TALK_VOICE if text else None))
         if body.get("bargeIn"):
             self.background.append(len(self.sounds) - 1)
         else:
@@ -573,9 +593,11 @@ class CallEngine:
                 stream_seconds(params["stream_url"][0])
             loop = rules.setting("talk", params, "loop")
             kind = "tts" if action == "talk" else "music"
+            text = params.get("text") if action == "talk" else None
             self.sounds.append(Sound(APP, kind, self.t, self.t + (INF if loop == 0 else
                                                                    once * loop),
-                                     seed=_seed(kind, params.get("text"))))
+                                     seed=_seed(kind, params.get("text")), text=text,
+                                     voice=TALK_VOICE if text else None))
             self.injected[action].append(len(self.sounds) - 1)
             return {"message": f"{'Talk' if action == 'talk' else 'Stream'} started",
                     "uuid": self.uuid}
@@ -595,6 +617,31 @@ class CallEngine:
             return {"message": "DTMF sent", "uuid": self.uuid}
         raise ValueError(action)
 
+    def transcript(self, rec: RecordingRun) -> list[list[tuple[float, float, str]]]:
+        """What was said inside a finished recording: per file channel, (start, end, text).
+
+        Talk texts (each loop once) and the people's `say` lines (and `speak` labels), as the
+        recording heard them: cut by hang-ups, stop requests, barge-in and mutes; times in
+        seconds from the recording's start. Split: each on the channel its audio is on.
+        """
+        channels = n_channels(rec.split, rec.channels)
+        channel_of = channel_map(rec.split, rec.channels, rec.participants)
+        lines: list[list[tuple[float, float, str]]] = [[] for _ in range(channels)]
+        for sound in rec.sounds:
+            if not sound.text or sound.kind not in ("speech", "tts"):
+                continue
+            origin = sound.start if sound.origin is None else sound.origin
+            once = talk_seconds(sound.text) if sound.kind == "tts" else sound.end - origin
+            k = math.floor(round((sound.start - origin) / once, 9)) if once > 0 else 0
+            while once > 0 and origin + k * once < sound.end:  # each loop of a talk
+                a = max(origin + k * once, sound.start, rec.start)
+                b = min(origin + (k + 1) * once, sound.end, rec.end)
+                if b > a:
+                    lines[channel_of(sound.source)].append(
+                        (round(a - rec.start, 3), round(b - rec.start, 3), sound.text))
+                k += 1
+        return [sorted(channel) for channel in lines]
+
     def utterances_between(self, start: float, end: float) -> list[tuple[float, float, str]]:
         """What was said (script text) inside a recording window, times from its start."""
         ended = self.ended if self.ended is not None else INF
@@ -610,8 +657,8 @@ class CallEngine:
             "ended": self.ended, "end_reason": self.end_reason, "log": self.log,
             "recordings": [{"recording_uuid": r.recording_uuid, "action_index": r.action_index,
                             "start": r.start, "end": r.end, "ended_by": r.ended_by,
-                            "blocking": r.blocking, "params": r.params} for r in
-                           self.recordings],
+                            "blocking": r.blocking, "params": r.params,
+                            "participants": list(r.participants)} for r in self.recordings],
             "sounds": [{"source": s.source, "kind": s.kind, "start": s.start,
                         "end": None if s.end == INF else s.end, "digit": s.digit}
                        for s in self.sounds],
@@ -623,8 +670,7 @@ class CallEngine:
 
 
 def _cut(sound: Sound, at: float) -> Sound:
-    return Sound(sound.source, sound.kind, sound.start, max(sound.start, at), sound.seed,
-                 sound.digit)
+    return replace(sound, end=max(sound.start, at))
 
 
 def _remove(sound: Sound, start: float, end: float) -> list[Sound]:
@@ -632,8 +678,9 @@ def _remove(sound: Sound, start: float, end: float) -> list[Sound]:
         return [sound]
     pieces = []
     if start > sound.start:
-        pieces.append(Sound(sound.source, sound.kind, sound.start, start, sound.seed,
-                            sound.digit))
+        pieces.append(replace(sound, end=start))
     if end < sound.end:
-        pieces.append(Sound(sound.source, sound.kind, end, sound.end, sound.seed, sound.digit))
+        # the rest goes on where it was (mid-sentence), not from its beginning
+        pieces.append(replace(sound, start=end, origin=sound.start if sound.origin is None
+                              else sound.origin))
     return pieces

@@ -328,7 +328,7 @@ class Simulator:
         engine = call.engine
         path = self.recordings_dir / f"{rec.recording_uuid}.{rec.format}"
         size = audio.encode_recording(rec.sounds, rec.start, rec.end, rec.format, rec.split,
-                                      rec.channels, path)
+                                      rec.channels, path, participants=rec.participants)
         ended_at = engine.created_at + timedelta(seconds=rec.end)
         with self.lock:
             self.files[rec.recording_uuid] = StoredFile(path, size, MEDIA_TYPES[rec.format],
@@ -355,23 +355,33 @@ class Simulator:
         engine = call.engine
         file_id = f"{rec.recording_uuid}-transcript"
         path = self.recordings_dir / f"{file_id}.json"
+        # Recording guide: transcription language defaults to en-US; the transcript holds
+        # what was said in the recording window, per channel when split (its JSON shape is
+        # the lab's own: no public source shows one).
         transcript = {"recording_uuid": rec.recording_uuid,
                       "language": settings.get("language", "en-US"),
                       "channels": [{"transcript": [{"sentence": text, "start": start,
                                                     "end": end}
-                                                   for start, end, text in
-                                                   engine.utterances_between(rec.start,
-                                                                             rec.end)]}]}
+                                                   for start, end, text in channel]}
+                                   for channel in engine.transcript(rec)]}
         atomic_write(path, json.dumps(transcript, indent=1), mode=0o600)  # like the audio
         with self.lock:
             self.files[file_id] = StoredFile(path, path.stat().st_size, "application/json",
                                              ended_at, engine.uuid)
-        payload = {"conversation_uuid": engine.conversation_uuid, "type": "transcription",
+        # The transcription event (.NET SDK TranscriptionWebhook: conversation_uuid,
+        # recording_uuid, status "transcribed", transcription_url, type "record") goes to
+        # transcription.eventUrl, else the record's eventUrl (recording guide), else the
+        # application's, with the method that goes with that URL.
+        payload = {"conversation_uuid": engine.conversation_uuid, "type": "record",
                    "recording_uuid": rec.recording_uuid, "status": "transcribed",
                    "transcription_url": f"https://{self.api_host}/v1/files/{file_id}",
                    "timestamp": engine.iso(rec.end)}
-        urls = settings.get("eventUrl") or engine.event_url
-        method = settings.get("eventMethod", "POST")
+        if settings.get("eventUrl"):
+            urls, method = settings["eventUrl"], settings.get("eventMethod", "POST")
+        elif rec.params.get("eventUrl"):
+            urls, method = rec.params["eventUrl"], rec.params.get("eventMethod", "POST")
+        else:
+            urls, method = engine.event_url, engine.event_method
         with call.cond:
             engine.events.append({"kind": "transcription", "t": rec.end,
                                   "url": (urls or [None])[0], "method": method,
