@@ -131,7 +131,7 @@ BAD_INPUT = [
     ([{"action": ["record"]}], "Unknown action"),
     ([{"text": "hello"}], "Unknown action None"),
     (["record"], "Each action must be an object"),
-    ([{"action": "record", "endOnSilence": "5"}], 'you gave "5"'),
+    ([{"action": "record", "endOnSilence": "five"}], 'you gave "five"'),  # "5" is read as 5
     ([{"action": "record", "endOnSilence": 2}], "from 3 to 10 seconds"),
     ([{"action": "record", "timeOut": float("nan")}], "you gave NaN"),
     ([{"action": "record", "eventUrl": "https://a.example/x"}], "a list with one http(s) URL"),
