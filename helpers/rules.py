@@ -92,12 +92,21 @@ class Param:
             return BOOLEAN_TEXT[value]
         return value
 
+    def accepts(self, value: Any) -> str | None:
+        """Like `check`, but a number or boolean written as text ("7200", "false") is judged
+        as the value it spells (assumptions.TEXT_NUMBERS_AND_BOOLEANS). The validators use
+        this; `check` stays exact, for code that must hold the value in its JSON type."""
+        message = self.check(self.native(value))
+        if message and self.native(value) is not value:
+            message = self.check(value)  # say what was sent, not what it was read as
+        return message
+
     def check(self, value: Any) -> str | None:
-        """None when `value` is acceptable, else a sentence saying what is wrong."""
+        """None when `value` is acceptable as it is typed, else a sentence saying what is
+        wrong. "7200" fails an int here: see `accepts`."""
         gave = json.dumps(value) if _jsonable(value) else repr(value)
         bad = f"{self.name} must be {self.allowed()}; you gave {gave}."
         kind = self.kind
-        value = self.native(value)
         if kind in ("choice", "method"):
             return None if isinstance(value, str) and value in self.choices else bad
         if kind in ("int", "number"):
@@ -444,7 +453,7 @@ def _check_params(index: int, action: str, body: dict, table: dict[str, Param],
             continue
         if value is None and assumptions.NULL_MEANS_ABSENT:
             continue  # null is read as "not given" (see the assumption for the evidence)
-        message = param.check(value)
+        message = param.accepts(value)
         if message:
             problems.append(Problem(index, action, prefix + name, value, param.allowed(),
                                     prefix + message if prefix else message))

@@ -101,7 +101,7 @@ def check_body(body: Any, table: dict[str, rules.Param], what: str) -> list[dict
             continue
         if value is None and assumptions.NULL_MEANS_ABSENT:
             continue  # null is "not given" (assumptions.NULL_MEANS_ABSENT)
-        message = None if name == "ncco" else param.check(value)
+        message = None if name == "ncco" else param.accepts(value)
         if message:
             problems.append(_invalid(name, value, message, param.allowed()))
     for name, param in table.items():
