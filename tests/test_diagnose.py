@@ -357,3 +357,13 @@ def test_text_numbers_booleans_and_nulls_get_a_notice_not_a_problem(lab, downloa
     assert "timeout-too-short" in diagnosis.codes  # the checks read 8, not "8"
     assert diagnosis.windows()[0]["ended_by"] == "timeOut"
     assert diagnosis.ncco == php  # the report keeps what the customer sent
+
+
+def test_a_record_after_a_transfer_action_never_starts(lab, downloads):
+    ncco = [{"action": "transfer", "conversationId": "CON-sales"},
+            {"action": "record", "eventUrl": REC}]
+    diagnosis = diagnose(ncco, "447700900001", lab=lab, folder=str(downloads))
+    assert not diagnosis.problems
+    finding = next(f for f in diagnosis.findings if f.code == "record-after-endless-action")
+    assert "transfer moves the call into another conversation" in finding.message
+    assert not diagnosis.timeline.recordings

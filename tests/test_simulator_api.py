@@ -469,3 +469,20 @@ def test_hanging_up_a_ringing_call_after_set_up_is_cancelled(lab, sim):
         time.sleep(assumptions.CALL_SETUP_SECONDS / 5 + 0.2)
         lab.voice.hangup(call.uuid)
     assert calls.wait_until_ended(lab, call)["status"] == "cancelled"
+
+
+def test_bargein_stays_on_through_a_following_talk_until_the_input(lab):
+    """NCCO reference: once bargeIn is true it stays true (even if a later talk says false)
+    until an input; a key pressed during the second talk stops it and reaches the input."""
+    calls.set_callee(lab, "447700900075", [{"silence": 2.5}, {"press": "5"}, {"silence": 5}],
+                     answer_after=0.1)
+    ncco = [{"action": "talk", "text": "one", "bargeIn": True},
+            {"action": "talk", "text": "two three four five six seven eight nine ten",
+             "bargeIn": False},
+            {"action": "input", "type": ["dtmf"], "dtmf": {"maxDigits": 1}}]
+    call = calls.place_call(lab, ncco, to="447700900075", quiet=True)
+    calls.wait_until_ended(lab, call)
+    tl = calls.timeline(lab, call)
+    [press] = [e for e in tl.log if e["what"] == "press"]
+    assert "interrupted the bargeIn talk" in press["effect"]
+    assert "completed the input" in press["effect"]
