@@ -718,7 +718,13 @@ def explain(ncco: Any) -> str:
     """Say in plain words what each record action of an NCCO records and what ends it."""
     problems = validate(ncco)
     if problems:
-        return "This NCCO is not valid, so Vonage would reject it:\n" + "\n".join(
+        # Only the NCCO reference's opening is quoted: "For your NCCO to execute correctly,
+        # the JSON objects must be valid" (developer.vonage.com/en/voice/voice-api/
+        # ncco-reference). What Vonage does with each invalid value is not documented, and
+        # some rules here are lab assumptions, so the lab does not claim Vonage rejects it.
+        return ("This NCCO is not valid by the lab's rules (Vonage's NCCO reference: \"for "
+                "your NCCO to execute correctly, the JSON objects must be valid\"):\n"
+                ) + "\n".join(
             f"  - {p}" for p in problems)
     actions, _ = parse(ncco)
     actions = normalise(actions)
