@@ -149,3 +149,27 @@ ANSWER_READ_TIMEOUT = 5.0
 #: retry, so a receiver can drop a repeat. Vonage's payloads have no such field (fact sheet
 #: §2.1-2.3) and its signed-webhook JWT has a `jti` per request; the header is the lab's own.
 EVENT_ID_HEADER = "X-Lab-Event-Id"
+
+#: JSON `null` for an optional field means the field is absent. UNCONFIRMED. Evidence read:
+#: Vonage's own Python SDK never sends null (it serialises with exclude_none=True, fact sheet
+#: §5.3), and the published NCCO JSON Schema types every field (ncco-schema.json, e.g.
+#: "eventUrl": {"type": "array"}), which formally excludes null; no source says what the
+#: platform does with a null. Outside clients (JS `undefined` -> null, dataclass dumps) send
+#: it, so the lab reads null as "not given" (a required field given as null is missing) and
+#: the diagnoser adds a notice telling the trainee to leave the field out instead.
+NULL_MEANS_ABSENT = True
+
+#: Numbers and booleans sent as JSON strings ("timeOut": "7200", "beepStart": "false") are
+#: read as the number or boolean they spell. Evidence: the PHP SDK and older .NET SDK always
+#: send them so (fact sheet §1.1, PHP Record.php), Vonage's snippet record-a-conversation.py
+#: sends "record": "true" (Vonage/vonage-python-code-snippets voice/record-a-conversation.py),
+#: and the Voice OpenAPI types `level` of talk/stream into a call as a string
+#: (voice-openapi.yml lines 333-336 and 354-357). How strict Vonage is with other spellings
+#: ("yes", "1e3", " 7 ") is UNCONFIRMED: the lab accepts only plain decimal digits (with an
+#: optional minus and fraction) and "true"/"false", and refuses the rest.
+TEXT_NUMBERS_AND_BOOLEANS = True
+
+#: An NCCO `transfer` action moves the legs into another existing conversation and ends the
+#: current NCCO (fact sheet §3, PY-pypi `Transfer`). The simulator has no other conversation:
+#: the call stays up there, as in a `conversation`, until a party hangs up or length_timer.
+TRANSFER_ACTION_HOLDS_CALL = True

@@ -16,6 +16,14 @@ from . import assumptions
 
 URL_PATTERN = re.compile(r"^https?://\S+$")
 KEYS = tuple("0123456789*#")
+#: A number written as JSON text, ASCII digits only ("7200", "-0.5"): see
+#: assumptions.TEXT_NUMBERS_AND_BOOLEANS. Python's str.isdigit() would also take "٤" or "²".
+NUMBER_TEXT = re.compile(r"^-?[0-9]{1,12}(\.[0-9]{1,12})?$")
+BOOLEAN_TEXT = {"true": True, "false": False}
+#: A phone number: 7 to 15 ASCII digits, no "+" (Voice OpenAPI AddressE164, voice-openapi.yml
+#: lines 906-912: minLength 7, maxLength 15, pattern \d{7,15}; NCCO schema endpoint-phone
+#: pattern ^[0-9]+$).
+PHONE_NUMBER = re.compile(r"^[0-9]{7,15}$")
 
 
 @dataclass(frozen=True)
@@ -24,6 +32,7 @@ class Param:
 
     name: str
     kind: str  # choice | int | number | bool | key | url_list | method | text | object | list
+    #          | id_list | endpoint
     summary: str
     choices: tuple = ()
     minimum: float | None = None
@@ -60,6 +69,8 @@ class Param:
             return "a list of " + ", ".join(repr(c) for c in self.choices)
         if self.kind == "endpoint":
             return 'a list with one endpoint, e.g. [{"type": "phone", "number": "447700900001"}]'
+        if self.kind == "id_list":
+            return 'a list of call leg ids, e.g. ["aaaaaaaa-bbbb-cccc-dddd-0123456789ab"]'
         return self.kind
 
     def default_text(self) -> str:
@@ -68,8 +79,31 @@ class Param:
             return self.default_note
         return "unset" if self.default is None else json.dumps(self.default)
 
+    def native(self, value: Any) -> Any:
+        """`value` as the JSON type this parameter takes: "7200" -> 7200, "false" -> False
+        for number and boolean parameters (assumptions.TEXT_NUMBERS_AND_BOOLEANS); anything
+        else unchanged."""
+        if not (assumptions.TEXT_NUMBERS_AND_BOOLEANS and isinstance(value, str)):
+            return value
+        if self.kind in ("int", "number") and NUMBER_TEXT.match(value):
+            number = float(value)
+            return int(number) if number == int(number) and "." not in value else number
+        if self.kind == "bool" and value in BOOLEAN_TEXT:
+            return BOOLEAN_TEXT[value]
+        return value
+
+    def accepts(self, value: Any) -> str | None:
+        """Like `check`, but a number or boolean written as text ("7200", "false") is judged
+        as the value it spells (assumptions.TEXT_NUMBERS_AND_BOOLEANS). The validators use
+        this; `check` stays exact, for code that must hold the value in its JSON type."""
+        message = self.check(self.native(value))
+        if message and self.native(value) is not value:
+            message = self.check(value)  # say what was sent, not what it was read as
+        return message
+
     def check(self, value: Any) -> str | None:
-        """None when `value` is acceptable, else a sentence saying what is wrong."""
+        """None when `value` is acceptable as it is typed, else a sentence saying what is
+        wrong. "7200" fails an int here: see `accepts`."""
         gave = json.dumps(value) if _jsonable(value) else repr(value)
         bad = f"{self.name} must be {self.allowed()}; you gave {gave}."
         kind = self.kind
@@ -104,10 +138,15 @@ class Param:
         if kind == "list":
             ok = isinstance(value, list) and value and all(v in self.choices for v in value)
             return None if ok else bad
+        if kind == "id_list":
+            ok = isinstance(value, list) and all(isinstance(v, str) and v.strip()
+                                                 for v in value)
+            return None if ok else bad
         if kind == "object":
             return None if isinstance(value, dict) else bad
         if kind == "endpoint":
-            return None if _endpoint_ok(value) else bad
+            why = endpoint_problem(value)
+            return None if why is None else f"{self.name} must be {self.allowed()}: {why}"
         return None
 
 
@@ -226,6 +265,17 @@ DTMF_FIELDS = _params(
 
 ENDPOINT_TYPES = ("phone", "app", "websocket", "sip", "vbc")
 
+#: connect.advancedMachineDetection (Python SDK common.py AdvancedMachineDetection; Voice
+#: OpenAPI advanced_machine_detection, beep_timeout 30-120 there, 45-120 in the Python SDK:
+#: the lab takes the wider documented range, fact sheet §4.2 and §7 item 6).
+AMD_FIELDS = _params(
+    Param("behavior", "choice", "What to do when a machine answers.", ("continue", "hangup")),
+    Param("mode", "choice", "default (asynchronous), detect or detect_beep (synchronous).",
+          ("default", "detect", "detect_beep")),
+    Param("beep_timeout", "int", "Seconds to wait for the beep.", minimum=30, maximum=120,
+          unit="seconds"),
+)
+
 ACTION_PARAMS: dict[str, dict[str, Param]] = {
     "record": RECORD_PARAMS,
     "talk": _params(
@@ -254,6 +304,14 @@ ACTION_PARAMS: dict[str, dict[str, Param]] = {
         Param("speech", "object", "Speech-recognition settings."),
         _event_url("the input event with the keys pressed"),
         _event_method(),
+        # Node SDK @vonage/voice 1.21.0 types/NCCO/InputAction.d.ts and classes/NCCO/Input:
+        # "Input processing mode, currently only applicable to DTMF. Valid values are
+        # synchronous (the default) and asynchronous. If set to asynchronous, all DTMF
+        # settings must be left blank." (https://app.unpkg.com/@vonage/voice@1.21.0/files/
+        # dist/cjs/types/NCCO/InputAction.d.ts); fact sheet §3 (NCCO-2021, JAVA).
+        Param("mode", "choice", "synchronous: keys are collected and sent together; "
+              "asynchronous: each key is sent to the eventUrl as it is pressed.",
+              ("synchronous", "asynchronous"), default="synchronous"),
     ),
     "connect": _params(
         Param("endpoint", "endpoint", "Who to connect: a list with one endpoint.",
@@ -269,7 +327,13 @@ ACTION_PARAMS: dict[str, dict[str, Param]] = {
         _event_url("the connected leg's events"),
         _event_method(),
         Param("machineDetection", "choice", "What to do on a machine.", ("continue", "hangup")),
-        Param("random_from_number", "bool", "Use a random number of the application."),
+        # NCCO reference and the Python SDK's Connect model (vonage_voice models/ncco.py,
+        # `randomFromNumber: Optional[bool]`, `advancedMachineDetection`); fact sheet §3.
+        # The create-call body spells it random_from_number; the NCCO spells it camelCase.
+        Param("randomFromNumber", "bool", "Use a random number of the application as "
+              "caller ID (instead of from)."),
+        Param("advancedMachineDetection", "object", "Advanced machine detection; overrides "
+              "machineDetection.", fields=AMD_FIELDS),
     ),
     "conversation": _params(
         Param("name", "text", "The conversation's name.", required=True),
@@ -280,8 +344,11 @@ ACTION_PARAMS: dict[str, dict[str, Param]] = {
         Param("endOnExit", "bool", "End the conversation when this leg leaves.",
               default=False),
         Param("mute", "bool", "Join muted.", default=False),
-        Param("canSpeak", "object", "Legs that can hear this one."),
-        Param("canHear", "object", "Legs this one can hear."),
+        # Lists of leg UUIDs (NCCO reference; Python SDK Conversation `canSpeak:
+        # Optional[list[str]]`, "if an empty list is provided, the participant will not be
+        # heard by anyone"); fact sheet §3.
+        Param("canSpeak", "id_list", "Legs that can hear this one ([] : nobody)."),
+        Param("canHear", "id_list", "Legs this one can hear ([] : nobody)."),
         _event_url("the conversation's record event"),
         _event_method(),
     ),
@@ -293,6 +360,14 @@ ACTION_PARAMS: dict[str, dict[str, Param]] = {
     "wait": _params(
         Param("timeout", "number", "Seconds to wait.", minimum=0.1, maximum=7200,
               default=10, unit="seconds"),
+    ),    # The NCCO transfer action (current NCCO reference action table; Python SDK 1.5.1
+    # `Transfer`: conversationId required, canHear, canSpeak, mute; Java SDK); fact sheet §3.
+    "transfer": _params(
+        Param("conversationId", "text", "The existing conversation to move the legs into.",
+              required=True),
+        Param("canHear", "id_list", "Legs the moved legs can hear ([] : nobody)."),
+        Param("canSpeak", "id_list", "Legs that can hear the moved legs ([] : nobody)."),
+        Param("mute", "bool", "Move the legs in muted.", default=False),
     ),
 }
 
@@ -315,6 +390,7 @@ SYNCHRONOUS = {
     "input": True,
     "notify": True,
     "wait": True,
+    "transfer": True,  # current NCCO reference action table: transfer, synchronous Yes
 }
 
 
@@ -375,30 +451,100 @@ def _check_params(index: int, action: str, body: dict, table: dict[str, Param],
                                     f"{action} has no parameter {prefix + name!r}."
                                     f"{_close_match(name, table)} Known: {known}."))
             continue
-        message = param.check(value)
+        if value is None and assumptions.NULL_MEANS_ABSENT:
+            continue  # null is read as "not given" (see the assumption for the evidence)
+        message = param.accepts(value)
         if message:
             problems.append(Problem(index, action, prefix + name, value, param.allowed(),
                                     prefix + message if prefix else message))
         elif param.kind == "object" and param.fields and isinstance(value, dict):
             problems += _check_params(index, action, value, param.fields, f"{prefix}{name}.")
     for name, param in table.items():
-        if param.required and name not in body:
+        if param.required and body.get(name) is None:
             problems.append(Problem(index, action, prefix + name, None, param.allowed(),
                                     f"{action} needs {prefix + name} ({param.allowed()})."))
     return problems
 
 
-def _endpoint_ok(value: Any) -> bool:
+def endpoint_problem(value: Any) -> str | None:
+    """Why `value` is not a list with one endpoint, or None. Required fields per type: phone
+    `number` (PHONE_NUMBER), sip `uri` sip:/sips: and websocket `uri` ws:/wss: (NCCO schema
+    ncco-schema.json endpoint-sip / endpoint-websocket, "required": ["uri"]), app `user` and
+    vbc `extension` (Voice OpenAPI EndpointApp / EndpointVBCExtension "required")."""
     if not (isinstance(value, list) and len(value) == 1 and isinstance(value[0], dict)):
-        return False
+        return "give a list holding exactly one endpoint object"
     endpoint = value[0]
     kind = endpoint.get("type", "phone")
     if kind not in ENDPOINT_TYPES:
-        return False
+        return f"type must be one of {', '.join(ENDPOINT_TYPES)}; you gave {kind!r}"
     if kind == "phone":
         number = endpoint.get("number")
-        return isinstance(number, str) and number.isdigit()
-    return True
+        if not (isinstance(number, str) and PHONE_NUMBER.match(number)):
+            return (f"a phone endpoint needs number, 7 to 15 digits 0-9 with no + or spaces; "
+                    f"you gave {number!r}")
+        return None
+    field_name, prefixes = {"sip": ("uri", ("sip:", "sips:")), "websocket": (
+        "uri", ("ws:", "wss:")), "app": ("user", ("",)), "vbc": ("extension", ("",))}[kind]
+    given = endpoint.get(field_name)
+    if not (isinstance(given, str) and given.strip() and given.startswith(prefixes)):
+        start = " starting " + " or ".join(prefixes) if prefixes != ("",) else ""
+        return f"a {kind} endpoint needs {field_name}{start}; you gave {given!r}"
+    return None
+
+
+def native(action: Any) -> Any:
+    """One NCCO action with its parameters in their JSON types: null fields left out
+    (assumptions.NULL_MEANS_ABSENT) and "7200"/"false" read as 7200/False
+    (assumptions.TEXT_NUMBERS_AND_BOOLEANS), nested settings too. Call it on a valid action:
+    the simulator, explain() and the diagnoser read the result, never the text forms."""
+    if not isinstance(action, dict):
+        return action
+    return native_body(action, ACTION_PARAMS.get(action.get("action"), {}))
+
+
+def native_body(body: dict, table: dict[str, Param]) -> dict:
+    """`body` with each parameter of `table` in its JSON type and null fields left out."""
+    out = {}
+    for name, value in body.items():
+        if value is None and assumptions.NULL_MEANS_ABSENT:
+            continue
+        param = table.get(name)
+        if param is not None:
+            value = param.native(value)
+            if param.fields and isinstance(value, dict):
+                value = native_body(value, param.fields)
+        out[name] = value
+    return out
+
+
+def normalise(ncco: list) -> list:
+    """Every action of a valid NCCO through `native`."""
+    return [native(action) for action in ncco]
+
+
+def loose_values(ncco: Any) -> list[tuple[int, str, Any, Any]]:
+    """Where an NCCO writes a value in a form the lab accepts but the NCCO reference does not
+    show: (action index, parameter, as sent, as read). A null reads as None (left out)."""
+    actions, _ = parse(ncco)
+    found = []
+    for index, body in enumerate(actions or []):
+        if not isinstance(body, dict):
+            continue
+        table = ACTION_PARAMS.get(body.get("action"), {})
+        stack = [("", body, table)]
+        while stack:
+            prefix, values, params = stack.pop(0)
+            for name, value in values.items():
+                param = params.get(name)
+                if param is None:
+                    continue
+                if value is None and assumptions.NULL_MEANS_ABSENT:
+                    found.append((index, prefix + name, None, None))
+                elif param.native(value) is not value:
+                    found.append((index, prefix + name, value, param.native(value)))
+                elif param.fields and isinstance(value, dict):
+                    stack.append((f"{prefix}{name}.", value, param.fields))
+    return found
 
 
 def parse(ncco: Any) -> tuple[list | None, list[Problem]]:
@@ -445,18 +591,51 @@ def validate(ncco: Any) -> list[Problem]:
                                     f"Unknown action {name!r}; use one of: {known}."))
             continue
         problems += _check_params(index, name, body, ACTION_PARAMS[name])
+    # the rules between fields read "true" as True; a bad action is left as it is
+    actions = [native(a) if isinstance(a, dict) and isinstance(a.get("action"), str)
+               and a["action"] in ACTION_PARAMS else {"action": None} for a in actions]
     for index, body in enumerate(actions):
-        if isinstance(body, dict) and body.get("action") == "record":
+        kind = body["action"]
+        if kind == "record":
             problems += _check_record_combination(index, body)
-        if isinstance(body, dict) and body.get("action") in ("talk", "stream") and \
-                body.get("bargeIn") is True:
-            following = actions[index + 1] if index + 1 < len(actions) else None
-            if not (isinstance(following, dict) and following.get("action") == "input"):
-                problems.append(Problem(index, body["action"], "bargeIn", True,
-                                        "bargeIn true only when the next action is input",
-                                        "bargeIn is true, so the next action must be an "
-                                        "input that collects the key press."))
+        if kind in ("talk", "stream") and body.get("bargeIn") is True:
+            problems += _check_barge_in(index, actions)
+        if kind == "conversation" and body.get("mute") and body.get("canSpeak"):
+            # NCCO reference (fact sheet §3: "mute (not with canSpeak)"); the Python SDK's
+            # Conversation raises "Cannot use mute option if canSpeak option is specified."
+            problems.append(Problem(index, kind, "mute", True, "mute or canSpeak, not both",
+                                    "mute cannot be combined with canSpeak: to silence this "
+                                    "leg for everyone give \"canSpeak\": [] instead."))
+        if kind == "connect" and body.get("from") is not None and body.get("randomFromNumber"):
+            # NCCO reference: from xor randomFromNumber (fact sheet §3); Python SDK Connect:
+            # "`from_` and `random_from_number` cannot be used together."
+            problems.append(Problem(index, kind, "randomFromNumber", True,
+                                    "from or randomFromNumber, not both",
+                                    "Give either from or randomFromNumber: true, not both."))
+        if kind == "input" and body.get("mode") == "asynchronous" and body.get("dtmf"):
+            # Node SDK Input.mode doc: "If set to asynchronous, all DTMF settings must be
+            # left blank."
+            problems.append(Problem(index, kind, "dtmf", body["dtmf"],
+                                    "no dtmf settings with mode asynchronous",
+                                    "With mode asynchronous every key is sent as it is "
+                                    "pressed, so the dtmf settings must be left out."))
     return problems
+
+
+def _check_barge_in(index: int, actions: list[dict]) -> list[Problem]:
+    """NCCO reference (2021 text, fact sheet §3): with bargeIn true "the next non-talk /
+    non-stream action must be input"; bargeIn stays on through the talk and stream actions
+    in between (even one that says false) until that input."""
+    for following in actions[index + 1:]:
+        if following.get("action") not in ("talk", "stream"):
+            if following["action"] == "input":
+                return []
+            break
+    body = actions[index]
+    return [Problem(index, body["action"], "bargeIn", True,
+                    "bargeIn true only when an input follows (after any talk or stream)",
+                    "bargeIn is true, so the next action that is not a talk or stream must "
+                    "be an input that collects the key press.")]
 
 
 def _check_record_combination(index: int, body: dict) -> list[Problem]:
@@ -539,9 +718,16 @@ def explain(ncco: Any) -> str:
     """Say in plain words what each record action of an NCCO records and what ends it."""
     problems = validate(ncco)
     if problems:
-        return "This NCCO is not valid, so Vonage would reject it:\n" + "\n".join(
+        # Only the NCCO reference's opening is quoted: "For your NCCO to execute correctly,
+        # the JSON objects must be valid" (developer.vonage.com/en/voice/voice-api/
+        # ncco-reference). What Vonage does with each invalid value is not documented, and
+        # some rules here are lab assumptions, so the lab does not claim Vonage rejects it.
+        return ("This NCCO is not valid by the lab's rules (Vonage's NCCO reference: \"for "
+                "your NCCO to execute correctly, the JSON objects must be valid\"):\n"
+                ) + "\n".join(
             f"  - {p}" for p in problems)
     actions, _ = parse(ncco)
+    actions = normalise(actions)
     lines = []
     records = [i for i, a in enumerate(actions) if a["action"] == "record"]
     conversations = [i for i, a in enumerate(actions)

@@ -131,7 +131,7 @@ BAD_INPUT = [
     ([{"action": ["record"]}], "Unknown action"),
     ([{"text": "hello"}], "Unknown action None"),
     (["record"], "Each action must be an object"),
-    ([{"action": "record", "endOnSilence": "5"}], 'you gave "5"'),
+    ([{"action": "record", "endOnSilence": "five"}], 'you gave "five"'),  # "5" is read as 5
     ([{"action": "record", "endOnSilence": 2}], "from 3 to 10 seconds"),
     ([{"action": "record", "timeOut": float("nan")}], "you gave NaN"),
     ([{"action": "record", "eventUrl": "https://a.example/x"}], "a list with one http(s) URL"),
@@ -373,3 +373,30 @@ def test_widget_turns_a_crash_into_a_sentence(monkeypatch):
 
 def test_input_limit_is_the_documented_one():
     assert f"{MAX_INPUT_CHARS:,}" in diagnose("[" + " " * MAX_INPUT_CHARS + "]").report()
+
+
+def test_text_numbers_booleans_and_nulls_get_a_notice_not_a_problem(lab, downloads):
+    """The PHP SDK sends "timeOut": "7200" and "beepStart": "false"; JS clients send null."""
+    php = [{"action": "talk", "text": "Leave a message after the tone."},
+           {"action": "record", "timeOut": "8", "beepStart": "true", "endOnKey": None,
+            "eventUrl": [REC[0]]}]
+    diagnosis = diagnose(php, "447700900001", lab=lab, folder=str(downloads))
+    assert not diagnosis.problems and diagnosis.result is not None
+    report = diagnosis.report()
+    assert "Notices" in report
+    assert '[string-typed-value] Action 1 sends timeOut as the text "8"' in report
+    assert "[null-value] Action 1 sends endOnKey: null" in report
+    assert "Vonage would reject" not in report and "not valid" not in report
+    assert "timeout-too-short" in diagnosis.codes  # the checks read 8, not "8"
+    assert diagnosis.windows()[0]["ended_by"] == "timeOut"
+    assert diagnosis.ncco == php  # the report keeps what the customer sent
+
+
+def test_a_record_after_a_transfer_action_never_starts(lab, downloads):
+    ncco = [{"action": "transfer", "conversationId": "CON-sales"},
+            {"action": "record", "eventUrl": REC}]
+    diagnosis = diagnose(ncco, "447700900001", lab=lab, folder=str(downloads))
+    assert not diagnosis.problems
+    finding = next(f for f in diagnosis.findings if f.code == "record-after-endless-action")
+    assert "transfer moves the call into another conversation" in finding.message
+    assert not diagnosis.timeline.recordings

@@ -164,7 +164,10 @@ def test_rules_agree_with_vonages_published_schema(vonage_schema, name, value):
     if name == "eventUrl" and isinstance(value, list) and len(value) != 1:
         return  # the schema allows any number of URLs; Vonage uses the first (rules: one)
     ncco = [{"action": "record", name: value}]
-    schema_ok = vonage_schema.is_valid(ncco)
+    # "7200" and "false" are read as 7200 and false (assumptions.TEXT_NUMBERS_AND_BOOLEANS,
+    # the PHP SDK sends them so): the schema is asked about the value they spell
+    schema_ok = vonage_schema.is_valid([{"action": "record",
+                                         name: rules.RECORD_PARAMS[name].native(value)}])
     assert schema_ok == (not rules.validate(ncco)), f"{name}={value!r}: schema {schema_ok}"
 
 
@@ -174,3 +177,89 @@ def test_setting_reads_defaults_from_the_rules():
     dtmf = rules.ACTION_PARAMS["input"]["dtmf"].fields
     assert rules.setting("input", {}, "dtmf.maxDigits") == dtmf["maxDigits"].default
     assert rules.setting("input", {"dtmf": {"maxDigits": 1}}, "dtmf.maxDigits") == 1
+
+
+# --- forms outside clients send (issues 9 and 10) -------------------------------------------
+
+def test_numbers_and_booleans_sent_as_text_are_read_like_the_php_sdk_sends_them():
+    php = [{"action": "record", "timeOut": "7200", "beepStart": "false", "endOnSilence": "3",
+            "eventUrl": ["https://example.com/rec"]}]
+    assert rules.validate(php) == []
+    assert rules.normalise(php)[0] == {"action": "record", "timeOut": 7200, "beepStart": False,
+                                       "endOnSilence": 3, "eventUrl": ["https://example.com/rec"]}
+    assert rules.validate([{"action": "conversation", "name": "x", "record": "true"}]) == []
+    assert rules.validate([{"action": "stream", "streamUrl": ["https://x/a.mp3"],
+                            "level": "-0.5"}]) == []
+    for bad in ("7200 ", "1e3", "٧٢٠٠", "yes", "True"):  # only plain ASCII text is read
+        assert rules.validate([{"action": "record", "timeOut": bad, "beepStart": bad}])
+    assert rules.validate([{"action": "record", "timeOut": "2"}])  # still range-checked
+
+
+def test_null_means_not_given_and_a_required_null_is_missing():
+    assert assumptions.NULL_MEANS_ABSENT
+    assert rules.validate([{"action": "record", "eventUrl": None, "timeOut": None}]) == []
+    assert rules.normalise([{"action": "record", "eventUrl": None}]) == [{"action": "record"}]
+    assert not rules.is_blocking({"action": "record", "timeOut": None})
+    [problem] = rules.validate([{"action": "talk", "text": None}])
+    assert problem.parameter == "text" and "needs text" in problem.message
+    assert [(i, n) for i, n, *_ in rules.loose_values(
+        [{"action": "record", "eventUrl": None, "timeOut": "60"}])] == [(0, "eventUrl"),
+                                                                        (0, "timeOut")]
+
+
+def test_the_current_reference_forms_are_accepted():
+    ok = [
+        [{"action": "connect", "randomFromNumber": True,
+          "advancedMachineDetection": {"behavior": "continue", "mode": "detect_beep",
+                                       "beep_timeout": 45},
+          "endpoint": [{"type": "phone", "number": "447700900001"}]}],
+        [{"action": "conversation", "name": "room", "canSpeak": ["leg-a"], "canHear": []}],
+        [{"action": "talk", "text": "hi"}, {"action": "transfer", "conversationId": "CON-1",
+                                            "canHear": ["leg-a"], "mute": "false"}],
+        [{"action": "input", "type": ["dtmf"], "mode": "asynchronous",
+          "eventUrl": ["https://example.com/keys"]}],
+        [{"action": "connect", "endpoint": [{"type": "sip", "uri": "sip:a@example.com"}]}],
+        [{"action": "connect", "endpoint": [{"type": "app", "user": "jamie"}]}],
+    ]
+    for ncco in ok:
+        assert rules.validate(ncco) == [], ncco
+        assert "not valid" not in rules.explain(ncco)
+
+
+def test_bargein_stays_on_through_talk_and_stream_until_an_input():
+    prompt = [{"action": "talk", "text": "Menu", "bargeIn": True},
+              {"action": "stream", "streamUrl": ["https://x/a.mp3"]},
+              {"action": "talk", "text": "Press a key", "bargeIn": "false"},
+              {"action": "input", "type": ["dtmf"]}]
+    assert rules.validate(prompt) == []
+    [problem] = rules.validate(prompt[:3] + [{"action": "record"}])
+    assert problem.index == 0 and "not a talk or stream must be an input" in problem.message
+
+
+@pytest.mark.parametrize("ncco, parameter, says", [
+    ([{"action": "connect", "endpoint": [{"type": "sip"}]}], "endpoint", "needs uri"),
+    ([{"action": "connect", "endpoint": [{"type": "sip", "uri": "https://x"}]}], "endpoint",
+     "starting sip: or sips:"),
+    ([{"action": "connect", "endpoint": [{"type": "websocket"}]}], "endpoint", "needs uri"),
+    ([{"action": "connect", "endpoint": [{"type": "phone", "number": "٤٤٧٧٠٠٩٠٠٠٠١"}]}],
+     "endpoint", "digits 0-9"),
+    ([{"action": "connect", "endpoint": [{"type": "phone", "number": "44770090000123456"}]}],
+     "endpoint", "7 to 15"),
+    ([{"action": "connect", "from": "447700900000", "randomFromNumber": True,
+       "endpoint": [{"type": "phone", "number": "447700900001"}]}], "randomFromNumber",
+     "not both"),
+    ([{"action": "conversation", "name": "x", "mute": True, "canSpeak": ["a"]}], "mute",
+     "cannot be combined with canSpeak"),
+    ([{"action": "conversation", "name": "x", "canSpeak": "leg-a"}], "canSpeak", "list of"),
+    ([{"action": "transfer"}], "conversationId", "needs conversationId"),
+    ([{"action": "input", "type": ["dtmf"], "mode": "asynchronous", "dtmf": {"maxDigits": 2}}],
+     "dtmf", "left out"),
+    ([{"action": "input", "type": ["dtmf"], "mode": "later"}], "mode", "asynchronous"),
+    ([{"action": "connect", "advancedMachineDetection": {"beep_timeout": 5},
+       "endpoint": [{"type": "phone", "number": "447700900001"}]}],
+     "advancedMachineDetection.beep_timeout", "from 30 to 120"),
+])
+def test_bad_forms_name_the_parameter(ncco, parameter, says):
+    problems = rules.validate(ncco)
+    assert [p.parameter for p in problems] == [parameter], problems
+    assert says in problems[0].message

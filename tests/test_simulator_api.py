@@ -331,3 +331,158 @@ def test_bad_idle_timeouts_are_refused(lab, body):
     reply = raw(lab, "POST", "/_sim/idle", token(lab), json=body)
     assert reply.status_code == 400
     assert reply.json()["invalid_parameters"][0]["name"] == "timeout"
+
+
+# --- what outside clients tripped on (issues 9 and 10) --------------------------------------
+
+TO = [{"type": "phone", "number": "447700900001"}]
+
+
+def test_stream_and_talk_level_as_the_spec_types_it_a_string(lab, sim):
+    """The OpenAPI types `level` as a string and the Node SDK sends "0"; so does this test."""
+    calls.set_callee(lab, "447700900073", [{"speak": 600}], answer_after=0.1)
+    with sim.paced(20.0):
+        call = calls.place_call(lab, [{"action": "wait", "timeout": 600}], to="447700900073",
+                                quiet=True)
+        lab.events.wait_for_status(call.uuid, "answered", timeout=10)
+        time.sleep(0.1)
+        for path, body in (("stream", {"stream_url": ["https://example.com/a.mp3"],
+                                       "level": "0", "loop": "1"}),
+                           ("talk", {"text": "hello", "level": "-0.4"})):
+            reply = raw(lab, "PUT", f"/v1/calls/{call.uuid}/{path}", token(lab), json=body)
+            assert reply.status_code == 200, reply.text
+        reply = raw(lab, "PUT", f"/v1/calls/{call.uuid}/stream", token(lab),
+                    json={"stream_url": ["https://example.com/a.mp3"], "level": "loud"})
+        assert reply.status_code == 400
+        assert [p["name"] for p in reply.json()["invalid_parameters"]] == ["level"]
+        lab.voice.hangup(call.uuid)
+    calls.wait_until_ended(lab, call)
+
+
+@pytest.mark.parametrize("destination, field", [
+    ({"type": "ncco", "ncco": None}, "destination.ncco"),
+    ({"type": "ncco", "ncco": None, "url": None}, "destination.ncco"),
+    ({"type": "ncco"}, "destination.ncco"),
+    ({"type": None, "ncco": [{"action": "talk", "text": "x"}]}, "destination.type"),
+    (None, "destination"),
+    ({"type": "ncco", "url": None, "ncco": [{"action": "talk", "text": None}]},
+     "destination.ncco[0].text"),
+])
+def test_a_bad_transfer_destination_is_a_400_naming_the_field(lab, sim, destination, field):
+    calls.set_callee(lab, "447700900074", [{"speak": 600}], answer_after=0.1)
+    with sim.paced(20.0):
+        call = calls.place_call(lab, [{"action": "wait", "timeout": 600}], to="447700900074",
+                                quiet=True)
+        lab.events.wait_for_status(call.uuid, "answered", timeout=10)
+        time.sleep(0.1)
+        reply = raw(lab, "PUT", f"/v1/calls/{call.uuid}", token(lab),
+                    json={"action": "transfer", "destination": destination})
+        assert reply.status_code == 400, reply.text
+        assert field in {p["name"] for p in reply.json()["invalid_parameters"]}
+        lab.voice.hangup(call.uuid)
+    calls.wait_until_ended(lab, call)
+
+
+def test_an_unknown_status_filter_is_a_400_not_an_empty_list(lab):
+    reply = raw(lab, "GET", "/v1/calls?status=finished", token(lab))
+    assert reply.status_code == 400
+    [problem] = reply.json()["invalid_parameters"]
+    assert problem["name"] == "status" and "completed" in problem["reason"]
+    assert raw(lab, "GET", "/v1/calls?status=timeout", token(lab)).status_code == 200
+
+
+@pytest.mark.parametrize("to, says", [
+    ([{"type": "phone", "number": "٤٤٧٧٠٠٩٠٠٠٠١"}], "digits 0-9"),
+    ([{"type": "phone", "number": "４４７７００９０００００１"}], "digits 0-9"),
+    ([{"type": "sip"}], "needs uri"),
+    ([{"type": "sip", "uri": None}], "needs uri"),
+])
+def test_non_ascii_numbers_and_a_sip_endpoint_without_uri_are_refused(lab, to, says):
+    body = {"to": to, "random_from_number": True, "ncco": [{"action": "talk", "text": "x"}]}
+    reply = raw(lab, "POST", "/v1/calls", token(lab), json=body)
+    assert reply.status_code == 400
+    [problem] = [p for p in reply.json()["invalid_parameters"] if p["name"] == "to"]
+    assert says in problem["reason"]
+    body = {"to": TO, "from": {"type": "phone", "number": "٤٤٧٧٠٠٩٠٠٠٠٠"},
+            "ncco": [{"action": "talk", "text": "x"}]}
+    reply = raw(lab, "POST", "/v1/calls", token(lab), json=body)
+    assert reply.status_code == 400 and reply.json()["invalid_parameters"][0]["name"] == "from"
+
+
+def test_php_style_text_values_and_nulls_run_like_their_json_types(lab):
+    """The PHP SDK sends "timeOut": "7200", "beepStart": "false"; JS clients send nulls."""
+    body = {"to": TO, "from": None, "random_from_number": "true", "answer_url": None,
+            "event_url": [lab.event_url()], "ringing_timer": "30",
+            "ncco": [{"action": "talk", "text": "Leave a message", "bargeIn": None},
+                     {"action": "record", "timeOut": "4", "beepStart": "true",
+                      "endOnKey": None, "eventUrl": None}]}
+    reply = raw(lab, "POST", "/v1/calls", token(lab), json=body)
+    assert reply.status_code == 201, reply.text
+    call = reply.json()
+    calls.wait_until_ended(lab, call)
+    tl = calls.timeline(lab, call)
+    [rec] = tl.recordings
+    assert rec.blocking and rec.ended_by == "timeOut"
+    assert round(rec.end - rec.start, 3) == 4
+    assert any(s.kind == "beep" for s in tl.sounds)
+
+
+def test_sdk_models_for_connect_and_conversation_reach_the_simulator(lab):
+    from vonage_voice.models.common import AdvancedMachineDetection
+    from vonage_voice.models.connect_endpoints import PhoneEndpoint
+    from vonage_voice.models.ncco import Connect, Conversation, Record
+    from vonage_voice.models.requests import CreateCallRequest, ToPhone
+
+    connect = Connect(randomFromNumber=True, endpoint=[PhoneEndpoint(number="447700900007")],
+                      advancedMachineDetection=AdvancedMachineDetection(behavior="continue",
+                                                                       mode="detect"))
+    call = lab.voice.create_call(CreateCallRequest(
+        to=[ToPhone(number="447700900001")], random_from_number=True,
+        event_url=[lab.event_url()], ncco=[Record(), connect]))
+    assert calls.wait_until_ended(lab, call)["status"] == "completed"
+    room = Conversation(name="room", canSpeak=[call.uuid], canHear=[])
+    sent = room.model_dump(by_alias=True, exclude_none=True)
+    body = {"to": TO, "random_from_number": True, "event_url": [lab.event_url()],
+            "ncco": [sent, {"action": "transfer", "conversationId": "CON-other"}]}
+    reply = raw(lab, "POST", "/v1/calls", token(lab), json=body)
+    assert reply.status_code == 201, reply.text
+    calls.wait_until_ended(lab, reply.json())
+
+
+def test_ringing_past_ringing_timer_ends_as_timeout(lab):
+    """Webhook reference: `timeout` is a call whose ringing lasted longer than ringing_timer."""
+    call = calls.place_call(lab, [{"action": "record"}], to="447700900003", quiet=True,
+                            ringing_timer=5)
+    final = calls.wait_until_ended(lab, call)
+    assert final["status"] == "timeout"
+    tl = calls.timeline(lab, call)
+    assert tl.answered is None and tl.ended == pytest.approx(
+        assumptions.RINGING_AFTER_SECONDS + 5)
+
+
+def test_hanging_up_a_ringing_call_after_set_up_is_cancelled(lab, sim):
+    """Webhook reference: `cancelled` is an outbound call cancelled before it was answered;
+    after the set-up time (KB-badreq) the hang-up is an ordinary request, 204."""
+    with sim.paced(5.0):
+        call = calls.place_call(lab, [{"action": "record"}], to="447700900003", quiet=True)
+        lab.events.wait_for_status(call.uuid, "ringing", timeout=10)
+        time.sleep(assumptions.CALL_SETUP_SECONDS / 5 + 0.2)
+        lab.voice.hangup(call.uuid)
+    assert calls.wait_until_ended(lab, call)["status"] == "cancelled"
+
+
+def test_bargein_stays_on_through_a_following_talk_until_the_input(lab):
+    """NCCO reference: once bargeIn is true it stays true (even if a later talk says false)
+    until an input; a key pressed during the second talk stops it and reaches the input."""
+    calls.set_callee(lab, "447700900075", [{"silence": 2.5}, {"press": "5"}, {"silence": 5}],
+                     answer_after=0.1)
+    ncco = [{"action": "talk", "text": "one", "bargeIn": True},
+            {"action": "talk", "text": "two three four five six seven eight nine ten",
+             "bargeIn": False},
+            {"action": "input", "type": ["dtmf"], "dtmf": {"maxDigits": 1}}]
+    call = calls.place_call(lab, ncco, to="447700900075", quiet=True)
+    calls.wait_until_ended(lab, call)
+    tl = calls.timeline(lab, call)
+    [press] = [e for e in tl.log if e["what"] == "press"]
+    assert "interrupted the bargeIn talk" in press["effect"]
+    assert "completed the input" in press["effect"]

@@ -82,6 +82,9 @@ class Context:
         if kind == "conversation":
             return ("a conversation holds the NCCO for as long as the caller is in it, which "
                     "for this call means until they hang up")
+        if kind == "transfer":  # moves the legs to another conversation (fact sheet §3)
+            return ("a transfer moves the call into another conversation and this NCCO ends "
+                    "there")
         return None
 
     def duration(self, index: int) -> float | None:

@@ -216,6 +216,9 @@ class Diagnosis:
     result: CallResult | None
     callee: str = ""
     notes: list[str] = field(default_factory=list)
+    #: Values written in a form the lab reads but the NCCO reference does not show ("7200"
+    #: for 7200, "false" for false, null): a notice each, never a problem.
+    type_notices: list[str] = field(default_factory=list)
 
     def ok(self) -> bool:
         """True when the NCCO is valid and no finding (other than a notice) was raised."""
@@ -257,6 +260,8 @@ class Diagnosis:
         sections.append(("Findings", [f.labelled(self._notice(f)) for f in self.findings]
                          or ["No classic mistake found." if self.ncco is not None else
                              "Not checked: fix the problem above first."]))
+        if self.type_notices:
+            sections.append(("Notices", self.type_notices))
         sections.append(("Simulated call", self._call_lines()))
         if self.notes:
             sections.append(("Notes", self.notes))
@@ -328,7 +333,11 @@ def diagnose(ncco: str | bytes | list | object, callee: str | dict | None = None
     else:
         explanation = "Not explained: " + problems[0].message.splitlines()[0]
     problems = problems + callee_problems
-    result, notes, extra = None, [], {}
+    result, notes, extra, notices = None, [], {}, []
+    sent = actions
+    if actions is not None and not rules.validate(actions):
+        notices = type_notices(actions)
+        actions = rules.normalise(actions)  # the checks and the call read 7200, not "7200"
     if lab is not None and actions is not None and not problems:
         result, notes = _simulate(lab, actions, number, callee, folder)
     elif lab is not None and actions is not None and not callee_problems:
@@ -340,7 +349,28 @@ def diagnose(ncco: str | bytes | list | object, callee: str | dict | None = None
                   result.timeline if result else None, _sdk_version(),
                   lab.event_url("") if lab is not None else "", extra)
     findings, failures = run_checks(ctx)
-    return Diagnosis(actions, problems, explanation, findings, result, label, notes + failures)
+    return Diagnosis(sent, problems, explanation, findings, result, label, notes + failures,
+                     notices)
+
+
+def type_notices(actions: list) -> list[str]:
+    """A notice for each value sent as text where the NCCO reference shows a number or a
+    boolean (the PHP SDK sends "timeOut": "7200"), and for each null. The lab accepts both
+    (assumptions.TEXT_NUMBERS_AND_BOOLEANS, NULL_MEANS_ABSENT); no source says Vonage rejects
+    them, so this is a notice, not an error."""
+    notices = []
+    for index, name, sent, read in rules.loose_values(actions):
+        if sent is None:
+            notices.append(f"[null-value] Action {index} sends {name}: null. The lab reads it "
+                           "as not given (its default applies); Vonage's reference shows no "
+                           "null and its Python SDK leaves unset fields out: do the same.")
+        else:
+            notices.append(f"[string-typed-value] Action {index} sends {name} as the text "
+                           f"{json.dumps(sent)}; the NCCO reference shows "
+                           f"{json.dumps(read)}. The lab (like the PHP SDK, which always "
+                           "sends text) reads it as " + json.dumps(read) + "; send "
+                           f"{json.dumps(read)} to match the reference.")
+    return notices
 
 
 def _sdk_version() -> str:

@@ -16,7 +16,7 @@ import requests
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse
 
-from .. import rules
+from .. import assumptions, rules
 
 ERRORS = "https://developer.nexmo.com/api-errors"
 P = rules.Param
@@ -35,6 +35,10 @@ CALL_PARAMS = rules._params(
     P("length_timer", "int", "Maximum call length.", minimum=1, maximum=86400, unit="seconds"),
     P("ringing_timer", "int", "Ringing time.", minimum=1, maximum=120, unit="seconds"),
 )
+# `level` of talk and stream into a call is typed as a string in the Voice OpenAPI
+# (voice-openapi.yml lines 333-336 and 354-357: type string, example "0.4", default "0") and
+# the Node SDK sends it so; Param.native reads "0.4" as 0.4 (assumptions.TEXT_NUMBERS_AND_
+# BOOLEANS), and a JSON number is accepted too.
 TALK_PARAMS = rules._params(
     P("text", "text", "What to say.", maximum=1500, required=True),
     P("loop", "int", "Repeats; 0 until stopped.", minimum=0, maximum=100),
@@ -48,6 +52,9 @@ STREAM_PARAMS = rules._params(
     P("loop", "int", "Repeats; 0 until stopped.", minimum=0, maximum=100),
     P("level", "number", "Volume.", minimum=-1, maximum=1),
 )
+#: The call-list `status` filter (Voice OpenAPI getCalls, voice-openapi.yml lines 27-44).
+CALL_STATUSES = ("started", "ringing", "answered", "machine", "completed", "busy", "cancelled",
+                 "failed", "rejected", "timeout", "unanswered")
 MODIFY_ACTIONS = ("hangup", "mute", "unmute", "earmuff", "unearmuff", "transfer")
 MAX_CLOCK_OFFSET = 100 * 365 * 86400  # seconds; far beyond any retention rule, far from 9999
 
@@ -130,11 +137,13 @@ def check_body(body: Any, table: dict[str, rules.Param], what: str) -> list[dict
             problems.append(_invalid(name, value, f"Unknown field {name!r} for {what}; known: "
                                      + ", ".join(table) + "."))
             continue
-        message = None if name == "ncco" else param.check(value)
+        if value is None and assumptions.NULL_MEANS_ABSENT:
+            continue  # null is "not given" (assumptions.NULL_MEANS_ABSENT)
+        message = None if name == "ncco" else param.accepts(value)
         if message:
             problems.append(_invalid(name, value, message, param.allowed()))
     for name, param in table.items():
-        if param.required and name not in body:
+        if param.required and body.get(name) is None:
             problems.append(_invalid(name, None, f"{name} is required ({param.allowed()}).",
                                      param.allowed()))
     return problems

@@ -117,6 +117,7 @@ class CallEngine:
         self.sounds: list[Sound] = []
         self.utterances: list[tuple[int, float, float, str]] = []  # (source, start, end, text)
         self.background: list[int] = []  # indexes into sounds: bargeIn talk/stream
+        self.barge_in = False  # NCCO reference: once true, bargeIn stays on until an input
         self.injected: dict[str, list[int]] = {"talk": [], "stream": []}
         self.recordings: list[RecordingRun] = []
         self.active: list[RecordingRun] = []
@@ -419,7 +420,8 @@ class CallEngine:
         text = body.get("text") if kind == "tts" else None
         self.sounds.append(Sound(APP, kind, self.t, self.t + duration, seed=seed, text=text,
                                  voice=TALK_VOICE if text else None))
-        if body.get("bargeIn"):
+        if body.get("bargeIn") or self.barge_in:  # stays on until an input (fact sheet §3)
+            self.barge_in = True
             self.background.append(len(self.sounds) - 1)
         else:
             self._wait_for(index, body["action"], duration)
@@ -437,6 +439,7 @@ class CallEngine:
         self._emit(body["eventUrl"], body.get("eventMethod", "POST"), body["payload"], "notify")
 
     def _start_input(self, index: int, body: dict) -> None:
+        self.barge_in = False
         running = Running(index, "input", next(self._tokens),
                           {"types": body["type"], "digits": [], "body": body})
         self.current = running
@@ -467,6 +470,13 @@ class CallEngine:
             self.recordings.append(rec)
             self.active.append(rec)
         self.current = Running(index, "conversation", next(self._tokens))
+
+    def _start_transfer(self, index: int, body: dict) -> None:
+        # the legs leave for another conversation; this NCCO is over, the call stays up
+        # there (assumptions.TRANSFER_ACTION_HOLDS_CALL)
+        self.current = Running(index, "transfer", next(self._tokens))
+        if not assumptions.TRANSFER_ACTION_HOLDS_CALL:
+            self._finish("completed", "the legs were transferred to another conversation")
 
     def _start_connect(self, index: int, body: dict) -> None:
         number = body["endpoint"][0].get("number", "")

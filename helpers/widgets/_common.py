@@ -9,7 +9,7 @@ from typing import Any
 import ipywidgets as w
 
 UNSET = "(unset)"
-STEP_KINDS = ("speak", "silence", "press", "hangup")  # the callee script format
+STEP_KINDS = ("speak", "say", "silence", "press", "hangup")  # the callee script format
 #: What the event table shows of each event; its first column already gives the time
 #: (seconds after the answer), so the events' own wall-clock fields are left out.
 EVENT_FIELDS = ("recording_uuid", "size", "dtmf", "reason", "duration", "detail")

@@ -42,7 +42,7 @@ class _StepRow(w.HBox):
             if kind in ("speak", "silence"):
                 self.seconds.value = float(step[kind])
             self.digits.value = str(step.get("press", ""))
-            self.text.value = str(step.get("text", ""))
+            self.text.value = str(step.get("say" if kind == "say" else "text", ""))
         for control in (self.kind, self.seconds, self.digits, self.text):
             control.observe(lambda _c: editor._refresh(), "value")
         self._show()
@@ -50,7 +50,9 @@ class _StepRow(w.HBox):
     def _show(self) -> None:
         _shown(self.seconds, self.kind.value in ("speak", "silence"))
         _shown(self.digits, self.kind.value == "press")
-        _shown(self.text, self.kind.value == "speak")
+        _shown(self.text, self.kind.value in ("speak", "say"))
+        self.text.placeholder = "the words spoken" if self.kind.value == "say" else \
+            "what is said (optional)"
 
     @property
     def step(self) -> dict:
@@ -59,6 +61,8 @@ class _StepRow(w.HBox):
             return {"hangup": True}
         if kind == "press":
             return {"press": self.digits.value.strip()}
+        if kind == "say":  # real words, as long as the speech takes (helpers.tts)
+            return {"say": self.text.value}
         seconds = self.seconds.value
         step = {kind: int(seconds) if seconds == int(seconds) else seconds}
         return {**step, "text": self.text.value} if kind == "speak" and self.text.value else step

@@ -133,7 +133,7 @@ class _Row:
             return [value.strip()]
         if kind == "endpoint":
             return [{"type": "phone", "number": value.strip()}]
-        if kind == "object" and not self.param.fields:
+        if kind == "id_list" or (kind == "object" and not self.param.fields):
             try:
                 return json.loads(value) if value.strip() else {}
             except json.JSONDecodeError:
@@ -162,7 +162,7 @@ class _Row:
             if set(value[0]) != {"type", "number"} or value[0]["type"] != "phone":
                 return False
             control.value = value[0]["number"]
-        elif kind == "object":
+        elif kind in ("object", "id_list"):  # a list of leg ids is shown as its JSON
             control.value = json.dumps(value)
         else:
             control.value = value

@@ -15,6 +15,7 @@ from ... import assumptions, rules
 from .. import outbound
 from ..bodies import (
     CALL_PARAMS,
+    CALL_STATUSES,
     MODIFY_ACTIONS,
     STREAM_PARAMS,
     TALK_PARAMS,
@@ -38,17 +39,18 @@ def create_problems(body: Any) -> list[dict]:
     problems = check_body(body, CALL_PARAMS, "create call")
     if not isinstance(body, dict):
         return problems
+    body = rules.native_body(body, CALL_PARAMS)  # null left out, "true" read as true
     if ("ncco" in body) == ("answer_url" in body):
         problems.append(_invalid("ncco", body.get("ncco"),
                                  "Give exactly one of ncco and answer_url."))
-    if ("from" in body) == bool(body.get("random_from_number")):
+    if ("from" in body) == (body.get("random_from_number") is True):
         problems.append(_invalid("from", body.get("from"),
                                  "Give exactly one of from and random_from_number."))
     elif isinstance(body.get("from"), dict):
         number = body["from"].get("number")
-        if not (isinstance(number, str) and number.isdigit()):
+        if not (isinstance(number, str) and rules.PHONE_NUMBER.match(number)):
             problems.append(_invalid("from", body["from"],
-                                     "from needs a phone number of digits.",
+                                     "from needs a phone number of 7 to 15 digits 0-9.",
                                      '{"type": "phone", "number": "447700900000"}'))
     if "ncco" in body:
         problems += ncco_problems(body["ncco"])
@@ -61,6 +63,7 @@ async def create_call(request: Request) -> Response:
     problems = create_problems(body)
     refuse("The request has invalid parameters: " + "; ".join(p["name"] for p in problems)
            + ".", problems)
+    body = rules.native_body(body, CALL_PARAMS)
     to_number = body["to"][0].get("number", body["to"][0].get("uri", "sim"))
     from_number = body["from"]["number"] if "from" in body else "447700900000"
     ncco = body.get("ncco")
@@ -69,6 +72,7 @@ async def create_call(request: Request) -> Response:
                                     body.get("answer_method", "GET"),
                                     {"to": to_number, "from": from_number})
         refuse("The NCCO from answer_url is invalid.", ncco_problems(ncco, "answer_url NCCO"))
+    ncco = rules.normalise(ncco)  # the engine reads numbers and booleans, never their text
     call = simulator(request).create_call(
         to_number=to_number, from_number=from_number, ncco=ncco,
         event_url=body.get("event_url"), event_method=body.get("event_method", "POST"),
@@ -142,6 +146,10 @@ async def list_calls(request: Request) -> Response:
     problems: list[dict] = []
     page_size = whole_number(query, "page_size", 10, 1, 100, problems)
     record_index = whole_number(query, "record_index", 0, 0, 10**9, problems)
+    status = query.get("status")
+    if status is not None and status not in CALL_STATUSES:  # else it silently matches nothing
+        problems.append(_invalid("status", status, "status must be one of "
+                                 + ", ".join(CALL_STATUSES) + ".", ", ".join(CALL_STATUSES)))
     order = query.get("order", "asc")
     if order not in ("asc", "desc"):
         problems.append(_invalid("order", order, "order must be asc or desc."))
@@ -171,23 +179,35 @@ async def show_call(request: Request) -> Response:
 
 
 async def transfer_ncco(call: Call, body: dict) -> list:
-    """The NCCO a transfer's destination gives, inline or fetched from its URL, checked."""
+    """The NCCO a transfer's destination gives, inline or fetched from its URL, checked.
+    Shapes: {"type": "ncco", "ncco": [...]} or {"type": "ncco", "url": ["https://..."]}
+    (Voice OpenAPI, fact sheet §4.4); a null ncco or url is "not given"
+    (assumptions.NULL_MEANS_ABSENT), so {"ncco": null} alone is a 400, never a 500."""
     destination = body.get("destination")
-    if not isinstance(destination, dict) or destination.get("type") != "ncco" or (
-            "ncco" not in destination and "url" not in destination):
+    shape = ('destination must be {"type": "ncco", "ncco": [...]} or '
+             '{"type": "ncco", "url": ["https://..."]}.')
+    if not isinstance(destination, dict):
         raise bad_request("transfer needs a destination.", [_invalid(
-            "destination", destination, 'destination must be {"type": "ncco", '
-            '"ncco": [...]} or {"type": "ncco", "url": ["https://..."]}.')])
-    ncco = destination.get("ncco")
+            "destination", destination, shape)])
+    given = {k: v for k, v in destination.items()
+             if not (v is None and assumptions.NULL_MEANS_ABSENT)}
+    if given.get("type") != "ncco":
+        raise bad_request("transfer needs a destination of type ncco.", [_invalid(
+            "destination.type", destination.get("type"), shape, '"ncco"')])
+    if "ncco" not in given and "url" not in given:
+        raise bad_request("transfer needs destination.ncco or destination.url.", [_invalid(
+            "destination.ncco", destination.get("ncco"), "Give destination.ncco (a list of "
+            "actions) or destination.url (a list with one URL); " + shape)])
+    ncco = given.get("ncco")
     if ncco is None:
-        urls = destination["url"]
+        urls = given["url"]
         if rules.RECORD_PARAMS["eventUrl"].check(urls):
             raise bad_request("destination.url must be a list with one URL.",
                               [_invalid("destination.url", urls, "one http(s) URL")])
         ncco = await fetch_off_loop("destination.url", urls[0], "GET",
                                     {"uuid": call.engine.uuid})
     refuse("The transfer NCCO is invalid.", ncco_problems(ncco, "destination.ncco"))
-    return ncco
+    return rules.normalise(ncco)
 
 
 @requires_jwt
@@ -207,6 +227,7 @@ async def start_media(request: Request, kind: str, table: dict) -> Response:
     call = get_call(request)
     body = await read_json(request)
     refuse(f"Invalid {kind} request.", check_body(body, table, kind))
+    body = rules.native_body(body, table)  # "level": "0" (the spec's type) read as 0
     return JSONResponse(simulator(request).modify(call, kind, **body))
 
 
