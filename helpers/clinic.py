@@ -19,7 +19,7 @@ from vonage_http_client.errors import HttpRequestError
 
 from . import assumptions, plots, recordings
 from .call_timeline import CALLER, CallTimeline, as_timeline
-from .calls import CallResult, RecordingDownloadError, download_recording
+from .calls import CallResult, RecordingDownloadError, download_recording, wait_idle
 from .calls import timeline as fetch_timeline
 from .client import Lab
 from .event_text import event_kind
@@ -247,6 +247,7 @@ def recorded_span(result: CallResult) -> str:
 
 def delivery_table(lab: Lab, call: Any) -> str:
     """Every event of the call (simulator), seconds from the answer, and where it was sent."""
+    wait_idle(lab)  # every delivery of the call finished, its answer noted (no race)
     story = fetch_timeline(lab, call)
     done = list(story.deliveries)
     lines = [f"{'t (s)':>6}  {'event':10} sent to"]
