@@ -134,16 +134,21 @@ class Simulator:
         return f"{host}:{self.port}"
 
     def info(self) -> dict:
-        """What a client needs: host, CA to trust, application id, key and secret files.
+        """What a client needs: host, CA to trust, application id, key and secret files, the
+        application's phone number and the account's key pair.
 
         The private key and the webhook signature secret are given as file paths, never their
-        contents, so printing this is safe.
+        contents. `api_secret` is the one secret given as a value (the SDK's `Auth` takes it as
+        a string, and tools that read the ready line need it): it opens only this simulator's
+        Applications API, on loopback.
         """
         return {"api_host": self.api_host, "ca_cert": str(self.credentials.ca_cert),
                 "application_id": self.credentials.application_id,
                 "private_key": str(self.credentials.private_key),
                 "signature_secret_file": str(self.credentials.signature_secret_file),
                 "api_key": self.credentials.api_key,
+                "api_secret": self.credentials.api_secret,
+                "number": self.credentials.number,
                 "state_dir": str(self.credentials.state_dir)}
 
     # --- clock, pace, callees ----
