@@ -60,6 +60,8 @@ class Settings:
     api_host: str | None = None  # VONAGE_API_HOST: another Voice API host (tests: a simulator)
     ca_bundle: str | None = None  # RECORDING_LAB_CA_BUNDLE: the CA to trust for that host only
     from_number: str | None = None  # VONAGE_FROM_NUMBER: a number of yours that live calls use
+    api_key: str | None = None  # VONAGE_API_KEY: the account's key (Applications API)
+    api_secret: str | None = field(default=None, repr=False)  # VONAGE_API_SECRET: its secret
 
     def __repr__(self) -> str:  # the generated one would show a password inside PUBLIC_URL
         shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.repr)
@@ -87,7 +89,9 @@ def read_settings(env_file: str | Path | None = None, mode: str | None = None) -
                     values.get("VONAGE_SIGNATURE_SECRET") or None,
                     values.get("VONAGE_API_HOST") or None,
                     values.get("RECORDING_LAB_CA_BUNDLE") or None,
-                    (values.get("VONAGE_FROM_NUMBER") or "").strip().lstrip("+") or None)
+                    (values.get("VONAGE_FROM_NUMBER") or "").strip().lstrip("+") or None,
+                    api_key=values.get("VONAGE_API_KEY") or None,
+                    api_secret=values.get("VONAGE_API_SECRET") or None)
 
 
 def mask(value: str) -> str:
@@ -205,11 +209,16 @@ def shared_simulator():
 
 
 def _sdk_client(application_id: str, private_key: str, api_host: str | None,
-                ca_cert: str | None) -> vonage.Vonage:
+                ca_cert: str | None, api_key: str | None = None,
+                api_secret: str | None = None) -> vonage.Vonage:
+    """The SDK's client. The Applications API (`client.application`) uses the same `api_host`
+    as the Voice API (vonage_application.Application calls `http_client.api_host`), so one host
+    option routes both to a simulator; it takes Basic auth, hence the key pair when given."""
     options = vonage.HttpClientOptions(api_host=api_host) if api_host else None
+    pair = {"api_key": api_key, "api_secret": api_secret} if api_key and api_secret else {}
     try:
         client = vonage.Vonage(vonage.Auth(application_id=application_id,
-                                           private_key=private_key), options)
+                                           private_key=private_key, **pair), options)
     except Exception as err:  # the SDK's message may quote the key; raised below, unchained
         problem = f"{type(err).__name__}: {err}"
     else:
@@ -273,7 +282,7 @@ def lab_for(simulator, events_file: str | Path) -> Lab:
     simulator of their own (isolation, load, retention)."""
     info = simulator.info()
     client = _sdk_client(info["application_id"], info["private_key"], info["api_host"],
-                         info["ca_cert"])
+                         info["ca_cert"], info["api_key"], info["api_secret"])
     secret = simulator.credentials.signature_secret
     receiver = Receiver(events_file, signature_secret=secret).start()
     return Lab("simulator", client, receiver, receiver.url, simulator=simulator)
@@ -319,7 +328,8 @@ def connect(mode: str | None = None, env_file: str | Path | None = None,
         raise LabSetupError("RECORDING_LAB_CA_BUNDLE only applies together with "
                             "VONAGE_API_HOST (another Voice API host, e.g. a simulator); "
                             "remove it to talk to Vonage.")
-    client = _sdk_client(settings.application_id, key, settings.api_host, settings.ca_bundle)
+    client = _sdk_client(settings.application_id, key, settings.api_host, settings.ca_bundle,
+                         settings.api_key, settings.api_secret)
     port = int(os.environ.get("RECORDING_LAB_RECEIVER_PORT", "8765"))
     receiver = Receiver(log_path, port=port, signature_secret=settings.signature_secret)
     event_base = settings.public_url.strip().rstrip("/")

@@ -26,6 +26,7 @@ from ..callees import DEFAULT_CALLEE, PERSONAS, Callee
 from ..files import atomic_write, remove_leftovers
 from ..serving import ServeError, Serving, serve_in_thread
 from . import audio, outbound
+from .application import ApplicationSettings
 from .engine import CallEngine, RecordingRun
 from .keys import Credentials, ensure_credentials, ensure_private_dir
 
@@ -95,6 +96,8 @@ class Simulator:
         # The application's fallback URL (Vonage: "used when either the Answer or Event webhook
         # fails or returns an HTTP error status"); None: no fallback, as when none is set.
         self.fallback_url: str | None = None
+        # The application's settings (Applications API v2), kept in the state folder.
+        self.application = ApplicationSettings(self.credentials.state_dir)
         self._serving: Serving | None = None
 
     # --- lifecycle ----
