@@ -21,8 +21,12 @@ from vonage_application import (
     VoiceWebhooks,
 )
 from vonage_http_client.errors import AuthenticationError
+from vonage_voice.models.requests import CreateCallRequest
 
+from helpers import assumptions
+from helpers.callees import NUMBERS
 from helpers.client import _sdk_client
+from helpers.serving import serve_in_thread
 from helpers.simulator.keys import ensure_credentials
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -149,3 +153,206 @@ def test_the_spec_spelling_connection_timeout_is_accepted(sim):
     hook = reply.json()["capabilities"]["voice"]["webhooks"]["answer_url"]
     assert hook == {"address": "http://127.0.0.1:9/a", "http_method": "GET",
                     "connect_timeout": 500, "socket_timeout": 5000}
+
+
+# --- a local answer URL ---------------------------------------------------------------------
+class AnswerServer:
+    """An answer URL on loopback that logs each request and answers from a list of replies."""
+
+    def __init__(self, replies=None):
+        from starlette.applications import Starlette
+        from starlette.responses import JSONResponse
+        from starlette.routing import Route
+
+        self.requests: list[dict] = []
+        self.replies = list(replies or [])
+
+        async def answer(request):
+            body = await request.body()
+            self.requests.append({"method": request.method, "path": request.url.path,
+                                  "query": dict(request.query_params),
+                                  "json": json.loads(body) if body else None,
+                                  "authorization": request.headers.get("authorization")})
+            reply = self.replies.pop(0) if len(self.replies) > 1 else (
+                self.replies[0] if self.replies else [{"action": "talk", "text": "hello"}])
+            if isinstance(reply, int):
+                return JSONResponse({"error": "nope"}, status_code=reply)
+            return JSONResponse(reply)
+
+        self.server = serve_in_thread(Starlette(routes=[
+            Route("/{path:path}", answer, methods=["GET", "POST"])]))
+
+    def url(self, path="/answer"):
+        return f"http://127.0.0.1:{self.server.port}{path}"
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.server.stop()
+
+
+def timeline(sim, uuid):
+    call = sim.calls[uuid]
+    assert call.delivered.wait(20)
+    return call.engine.timeline(), call.deliveries
+
+
+# --- 4. outbound calls: the NCCO is fetched when the callee answers -------------------------
+def test_outbound_answer_url_is_fetched_when_the_callee_answers(lab, sim):
+    with AnswerServer() as answers:
+        made = lab.voice.create_call(CreateCallRequest(
+            to=[{"type": "phone", "number": NUMBERS["talker"]}],
+            from_={"type": "phone", "number": "447700900000"},
+            answer_url=[answers.url()], event_url=[lab.event_url()]))
+        story, _ = timeline(sim, made.uuid)
+    [request] = answers.requests
+    assert request["method"] == "GET"
+    assert {k: request["query"][k] for k in ("to", "from", "uuid", "conversation_uuid")} == {
+        "to": NUMBERS["talker"], "from": "447700900000", "uuid": made.uuid,
+        "conversation_uuid": made.conversation_uuid}
+    assert request["query"]["endpoint_type"] == "phone"
+    assert request["query"]["region_url"] == f"https://{sim.api_host}"
+    assert request["authorization"].startswith("Bearer ")  # signed like every webhook
+    asked = next(e for e in story["log"] if e["what"] == "answer_request")
+    rang = next(e for e in story["log"] if e.get("status") == "ringing")
+    assert asked["t"] == story["answered"] > rang["t"]  # at the answer, not at creation
+    assert any(e.get("action") == "talk" for e in story["log"])
+
+
+def test_an_unanswered_call_never_fetches_its_answer_url(lab, sim):
+    with AnswerServer() as answers:
+        made = lab.voice.create_call(CreateCallRequest(
+            to=[{"type": "phone", "number": NUMBERS["never-answers"]}],
+            from_={"type": "phone", "number": "447700900000"},
+            answer_url=[answers.url()], event_url=[lab.event_url()]))
+        story, _ = timeline(sim, made.uuid)
+    assert answers.requests == []
+    assert story["status"] in ("unanswered", "timeout")
+
+
+def test_answer_method_post_sends_json(lab, sim):
+    with AnswerServer() as answers:
+        made = lab.voice.create_call(CreateCallRequest(
+            to=[{"type": "phone", "number": NUMBERS["talker"]}],
+            from_={"type": "phone", "number": "447700900000"},
+            answer_url=[answers.url()], answer_method="POST"))
+        timeline(sim, made.uuid)
+    [request] = answers.requests
+    assert request["method"] == "POST" and request["json"]["uuid"] == made.uuid
+
+
+# --- 3. inbound calls -----------------------------------------------------------------------
+def set_webhooks(sim, **hooks):
+    reply = https(sim, "PUT", f"/v2/applications/{sim.info()['application_id']}", basic(sim),
+                  json={"name": "Inbound", "capabilities": {"voice": {"webhooks": hooks}}})
+    assert reply.status_code == 200, reply.text
+
+
+def ring(lab, sim, caller, to=None):
+    headers = {"Authorization": lab.vonage.http_client.auth.create_jwt_auth_string().decode()}
+    return https(sim, "POST", "/_sim/inbound", headers,
+                 json={"from": caller, "to": to or sim.info()["number"]})
+
+
+def test_an_inbound_call_runs_the_applications_answer_url(lab, sim):
+    caller = "447700900777"
+    lab.vonage.http_client.put(lab.api_host, f"/_sim/callees/{caller}", {
+        "script": [{"silence": 2}, {"press": "5"}, {"silence": 3}, {"hangup": True}]})
+    with AnswerServer([[{"action": "input", "type": ["dtmf"],
+                         "dtmf": {"maxDigits": 1}, "eventUrl": [lab.event_url("/input")]},
+                        {"action": "talk", "text": "thanks"}]]) as answers:
+        set_webhooks(sim, answer_url={"address": answers.url(), "http_method": "POST"},
+                     event_url={"address": lab.event_url()})
+        reply = ring(lab, sim, caller)
+        assert reply.status_code == 201, reply.text
+        made = reply.json()
+        assert set(made) == {"uuid", "conversation_uuid"}
+        story, _ = timeline(sim, made["uuid"])
+    [request] = answers.requests
+    assert request["method"] == "POST"
+    assert {k: request["json"][k] for k in ("to", "from", "uuid", "conversation_uuid")} == {
+        "to": sim.info()["number"], "from": caller, "uuid": made["uuid"],
+        "conversation_uuid": made["conversation_uuid"]}
+    done = lab.events.wait_for_status(made["uuid"], "completed")
+    assert done["direction"] == "inbound" and done["from"] == caller
+    statuses = [e["status"] for e in lab.events.for_call(uuid=made["uuid"]) if "status" in e]
+    assert statuses[:3] == ["started", "ringing", "answered"]
+    pressed = lab.events.wait_for(lambda e: e.get("uuid") == made["uuid"] and "dtmf" in e)
+    assert pressed["dtmf"]["digits"] == "5"
+    press = next(e for e in story["log"] if e["what"] == "press")
+    assert press["t"] - story["answered"] == pytest.approx(2.0)  # script times from the answer
+    shown = lab.vonage.http_client.get(lab.api_host, f"/v1/calls/{made['uuid']}")
+    assert shown["direction"] == "inbound"
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"to": "NUMBER"}, "from"),
+    ({"from": "12", "to": "NUMBER"}, "from"),
+    ({"from": "447700900777", "to": "447700900001"}, "to"),
+    ({"from": "447700900777", "to": "NUMBER", "extra": 1}, "extra"),
+    ([], "body"),
+])
+def test_bad_inbound_requests_get_400_naming_the_field(lab, sim, body, field):
+    if isinstance(body, dict):
+        body = {k: sim.info()["number"] if v == "NUMBER" else v for k, v in body.items()}
+    headers = {"Authorization": lab.vonage.http_client.auth.create_jwt_auth_string().decode()}
+    reply = https(sim, "POST", "/_sim/inbound", headers, json=body)
+    assert reply.status_code == 400
+    assert field in [p["name"] for p in reply.json()["invalid_parameters"]]
+
+
+def test_an_inbound_call_needs_an_answer_url(lab, sim):
+    set_webhooks(sim)
+    reply = ring(lab, sim, "447700900777")
+    assert reply.status_code == 400
+    assert "capabilities.voice.webhooks.answer_url" in [
+        p["name"] for p in reply.json()["invalid_parameters"]]
+
+
+def test_inbound_needs_a_jwt(sim):
+    assert https(sim, "POST", "/_sim/inbound", json={}).status_code == 401
+
+
+# --- 6. answer URL failures -----------------------------------------------------------------
+def test_a_failing_answer_url_falls_back_then_the_ncco_runs(lab, sim, monkeypatch):
+    monkeypatch.setattr(sim, "answer_retry_delay", 0.01)
+    with AnswerServer([500]) as bad, AnswerServer() as good:
+        set_webhooks(sim, answer_url={"address": bad.url()},
+                     fallback_answer_url={"address": good.url("/fallback")},
+                     event_url={"address": lab.event_url()})
+        made = ring(lab, sim, NUMBERS["talker"]).json()
+        story, deliveries = timeline(sim, made["uuid"])
+    assert len(bad.requests) == 1  # a 500 is not tried again (only 429/503/504 and time-outs)
+    [fallback] = good.requests
+    assert fallback["query"]["reason"] == "the answer URL answered HTTP 500"
+    assert json.loads(fallback["query"]["original_request"]) == {"url": bad.url(),
+                                                                 "type": "answer"}
+    assert any(e.get("action") == "talk" for e in story["log"])
+    assert [d["event"] for d in deliveries if d["event"].endswith("answer")] == [
+        "answer", "fallback_answer"]
+
+
+def test_an_answer_url_that_keeps_failing_ends_the_call_with_an_error_event(lab, sim,
+                                                                           monkeypatch):
+    monkeypatch.setattr(sim, "answer_retry_delay", 0.01)
+    with AnswerServer([503]) as bad:
+        set_webhooks(sim, answer_url={"address": bad.url()},
+                     event_url={"address": lab.event_url()})
+        made = ring(lab, sim, NUMBERS["talker"]).json()
+        story, _ = timeline(sim, made["uuid"])
+    assert len(bad.requests) == assumptions.ANSWER_ATTEMPTS  # 503: tried again
+    error = lab.events.wait_for(lambda e: e.get("uuid") == made["uuid"] and "reason" in e)
+    assert "503" in error["reason"]
+    assert story["status"] == assumptions.ANSWER_FAILED_STATUS
+
+
+def test_a_bad_ncco_from_the_answer_url_is_an_error_event(lab, sim):
+    with AnswerServer([[{"action": "dance"}]]) as bad:
+        set_webhooks(sim, answer_url={"address": bad.url()},
+                     event_url={"address": lab.event_url()})
+        made = ring(lab, sim, NUMBERS["talker"]).json()
+        timeline(sim, made["uuid"])
+    assert len(bad.requests) == 1
+    error = lab.events.wait_for(lambda e: e.get("uuid") == made["uuid"] and "reason" in e)
+    assert error["reason"].startswith("Syntax error in NCCO")

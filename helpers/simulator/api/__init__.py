@@ -51,6 +51,7 @@ from .control import (
     timeline,
     wait_idle,
 )
+from .inbound import inbound_call
 
 if TYPE_CHECKING:  # types only: the server imports this package to build its app
     from ..server import Simulator
@@ -72,6 +73,7 @@ routes = [
     Route("/v2/applications/{application_id}", get_application, methods=["GET"]),
     Route("/v2/applications/{application_id}", update_application, methods=["PUT"]),
     Route("/_sim/info", info, methods=["GET"]),
+    Route("/_sim/inbound", inbound_call, methods=["POST"]),
     Route("/_sim/callees", list_callees, methods=["GET"]),
     Route("/_sim/callees/{number}", show_callee, methods=["GET"]),
     Route("/_sim/callees/{number}", set_callee, methods=["PUT"]),
