@@ -262,6 +262,64 @@ class Lab:
         """A webhook URL on this lab's receiver (public in live mode)."""
         return self._event_base + path
 
+    def answer(self, ncco_or_function, method: str = "GET") -> str:
+        """Serve the application's answer webhook from this notebook; return its URL.
+
+        `ncco_or_function` is a fixed NCCO (a list of actions: dicts or the SDK's NCCO models)
+        or a function of the answer request (a dict with `to`, `from`, `uuid`,
+        `conversation_uuid`, ...) that returns one: a contact centre's answer webhook, in a
+        cell. None stops serving it. The receiver answers on `/answer`; each request and what
+        was answered is kept in `lab.receiver.answers.requests`.
+
+        In simulator mode this also points the application at it, through the Applications
+        API and the SDK as a customer would: `answer_url` becomes this receiver's `/answer`
+        (with `method`), and `event_url` this receiver's `/events`, so an inbound call's events
+        arrive here too. Live mode only serves it: set the URL on your application yourself
+        (the dashboard, or `lab.vonage.application.update_application`).
+        """
+        self.receiver.answers.set(ncco_or_function)
+        url = self.event_url("/answer")
+        if self.mode == "simulator" and ncco_or_function is not None:
+            self._point_application(url, method)
+        return url
+
+    def _point_application(self, answer_url: str, method: str) -> None:
+        from vonage_application import (
+            ApplicationConfig,
+            Capabilities,
+            Voice,
+            VoiceUrl,
+            VoiceWebhooks,
+        )
+
+        apps = self.vonage.application
+        app_id = self.vonage.http_client.auth.application_id
+        current = apps.get_application(app_id)
+        capabilities = current.capabilities or Capabilities()
+        voice = capabilities.voice or Voice()
+        hooks = (voice.webhooks or VoiceWebhooks()).model_copy(update={
+            "answer_url": VoiceUrl(address=answer_url, http_method=method),
+            "event_url": VoiceUrl(address=self.event_url(), http_method="POST")})
+        capabilities = capabilities.model_copy(update={"voice": voice.model_copy(
+            update={"webhooks": hooks})})
+        apps.update_application(app_id, ApplicationConfig(name=current.name,
+                                                          capabilities=capabilities))
+
+    def ring(self, caller: str) -> dict:
+        """Simulator only: `caller` rings the application's number (`POST /_sim/inbound`);
+        returns `{"uuid", "conversation_uuid"}`. The caller behaves as the callee script set
+        for its number (`PUT /_sim/callees/{number}`)."""
+        if self.simulator is None:
+            raise LabSetupError("lab.ring() needs the simulator: in live mode, phone the "
+                                "number linked to your application.")
+        return self.vonage.http_client.post(self.api_host, "/_sim/inbound", {
+            "from": caller, "to": self.simulator.credentials.number})
+
+    @property
+    def number(self) -> str | None:
+        """The application's phone number in simulator mode (None live)."""
+        return None if self.simulator is None else self.simulator.credentials.number
+
     def __repr__(self) -> str:
         return f"<Lab mode={self.mode} api_host={self.api_host}>"
 

@@ -21,6 +21,7 @@ from vonage_application import (
     VoiceWebhooks,
 )
 from vonage_http_client.errors import AuthenticationError
+from vonage_voice.models.ncco import Talk
 from vonage_voice.models.requests import CreateCallRequest
 
 from helpers import assumptions
@@ -356,3 +357,57 @@ def test_a_bad_ncco_from_the_answer_url_is_an_error_event(lab, sim):
     assert len(bad.requests) == 1
     error = lab.events.wait_for(lambda e: e.get("uuid") == made["uuid"] and "reason" in e)
     assert error["reason"].startswith("Syntax error in NCCO")
+
+
+# --- 5. lab.answer: the answer webhook, written in a cell -----------------------------------
+def test_lab_answer_serves_a_function_and_points_the_application_at_it(lab, sim):
+    set_webhooks(sim)  # a clean application: no answer, fallback or event URL
+    seen = []
+
+    def contact_centre(request):
+        seen.append(request)
+        return [Talk(text=f"Hello {request['from']}, this call is recorded."),
+                {"action": "record", "timeOut": 3}]
+
+    url = lab.answer(contact_centre)
+    assert url == lab.event_url("/answer")
+    hooks = lab.vonage.application.get_application(
+        sim.info()["application_id"]).capabilities.voice.webhooks
+    assert hooks.answer_url.address == url and hooks.event_url.address == lab.event_url()
+    made = lab.ring("447700900001")
+    record = lab.events.wait_for_record(conversation_uuid=made["conversation_uuid"])
+    assert record["recording_url"]
+    [request] = seen
+    assert request["uuid"] == made["uuid"] and request["to"] == lab.number
+    kept = lab.receiver.answers.requests[-1]
+    assert kept["ncco"][0] == {"action": "talk",
+                               "text": "Hello 447700900001, this call is recorded."}
+    assert lab.events.rejections() == [] or all(
+        r.get("path") != "/answer" for r in lab.events.rejections())  # signed and verified
+    assert not [e for e in lab.events.all() if e.get("_received", {}).get("path") == "/answer"]
+
+
+def test_lab_answer_with_a_fixed_ncco_and_post(lab, sim):
+    lab.answer([{"action": "talk", "text": "Closed for the holidays."}], method="POST")
+    made = lab.ring("447700900001")
+    done = lab.events.wait_for_status(made["uuid"], "completed")
+    assert done["direction"] == "inbound"
+    assert lab.receiver.answers.requests[-1]["request"]["uuid"] == made["uuid"]
+
+
+def test_a_failing_answer_function_is_an_error_event_naming_the_reason(lab, sim):
+    def broken(request):
+        raise KeyError("agent")
+
+    lab.answer(broken)
+    made = lab.ring("447700900001")
+    error = lab.events.wait_for(lambda e: e.get("uuid") == made["uuid"] and "reason" in e)
+    assert "500" in error["reason"]
+    assert "KeyError" in lab.receiver.answers.requests[-1]["error"]
+
+
+def test_lab_answer_refuses_what_is_not_an_ncco(lab):
+    with pytest.raises(TypeError, match="NCCO"):
+        lab.answer("talk to me")
+    with pytest.raises(TypeError, match="action 0"):
+        lab.answer([42])
