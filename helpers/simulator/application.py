@@ -124,8 +124,8 @@ def update_problems(body: Any, public_key_pem: str) -> list[dict]:
     keys = body.get("keys")
     if keys is not None:
         given = keys.get("public_key") if isinstance(keys, dict) else keys
-        if not isinstance(keys, dict) or (given is not None and
-                                          given.strip() != public_key_pem.strip()):
+        if not isinstance(keys, dict) or (given is not None and (
+                not isinstance(given, str) or given.strip() != public_key_pem.strip())):
             problems.append(_problem("keys.public_key", "(a key)", "The simulator's key pair "
                                      "cannot be changed; leave keys out or send the public_key "
                                      "GET returns."))
