@@ -315,6 +315,10 @@ def test_inbound_needs_a_jwt(sim):
     assert https(sim, "POST", "/_sim/inbound", json={}).status_code == 401
 
 
+def test_sim_info_names_the_number(lab, sim):
+    assert lab.vonage.http_client.get(lab.api_host, "/_sim/info")["number"] == lab.number
+
+
 # --- 6. answer URL failures -----------------------------------------------------------------
 def test_a_failing_answer_url_falls_back_then_the_ncco_runs(lab, sim, monkeypatch):
     monkeypatch.setattr(sim, "answer_retry_delay", 0.01)
