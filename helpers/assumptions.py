@@ -173,3 +173,22 @@ TEXT_NUMBERS_AND_BOOLEANS = True
 #: current NCCO (fact sheet §3, PY-pypi `Transfer`). The simulator has no other conversation:
 #: the call stays up there, as in a `conversation`, until a party hangs up or length_timer.
 TRANSFER_ACTION_HOLDS_CALL = True
+
+#: An inbound call is answered by the platform (not by a person) this long after `ringing`.
+#: The callee script set for the caller's number then runs, its times counted from the answer.
+INBOUND_ANSWER_AFTER_SECONDS = 0.5
+
+#: Answer URL requests (fact sheet §2.2; support article "What happens if the NCCO download
+#: request fails?"): tried again after a connect/socket time-out, a reset, or 429/503/504, not
+#: after other errors or a bad NCCO; then `fallback_answer_url` the same way. The docs say
+#: "retried twice" or "attempted twice"; the lab makes two attempts in all per URL, one
+#: second apart (Vonage blog "Build High Availability Voice API Applications", 2020-12-09:
+#: "retry ... after one second by default").
+ANSWER_ATTEMPTS = 2
+ANSWER_RETRY_DELAY = 1.0
+ANSWER_RETRY_STATUSES = frozenset({429, 503, 504})
+
+#: The status a call ends with when no usable NCCO came from the answer (and fallback) URL,
+#: after the error event. UNCONFIRMED: Vonage does not document it; `failed` ("could not
+#: connect") is the lab's choice.
+ANSWER_FAILED_STATUS = "failed"

@@ -60,6 +60,8 @@ class Settings:
     api_host: str | None = None  # VONAGE_API_HOST: another Voice API host (tests: a simulator)
     ca_bundle: str | None = None  # RECORDING_LAB_CA_BUNDLE: the CA to trust for that host only
     from_number: str | None = None  # VONAGE_FROM_NUMBER: a number of yours that live calls use
+    api_key: str | None = None  # VONAGE_API_KEY: the account's key (Applications API)
+    api_secret: str | None = field(default=None, repr=False)  # VONAGE_API_SECRET: its secret
 
     def __repr__(self) -> str:  # the generated one would show a password inside PUBLIC_URL
         shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.repr)
@@ -87,7 +89,9 @@ def read_settings(env_file: str | Path | None = None, mode: str | None = None) -
                     values.get("VONAGE_SIGNATURE_SECRET") or None,
                     values.get("VONAGE_API_HOST") or None,
                     values.get("RECORDING_LAB_CA_BUNDLE") or None,
-                    (values.get("VONAGE_FROM_NUMBER") or "").strip().lstrip("+") or None)
+                    (values.get("VONAGE_FROM_NUMBER") or "").strip().lstrip("+") or None,
+                    api_key=values.get("VONAGE_API_KEY") or None,
+                    api_secret=values.get("VONAGE_API_SECRET") or None)
 
 
 def mask(value: str) -> str:
@@ -205,11 +209,16 @@ def shared_simulator():
 
 
 def _sdk_client(application_id: str, private_key: str, api_host: str | None,
-                ca_cert: str | None) -> vonage.Vonage:
+                ca_cert: str | None, api_key: str | None = None,
+                api_secret: str | None = None) -> vonage.Vonage:
+    """The SDK's client. The Applications API (`client.application`) uses the same `api_host`
+    as the Voice API (vonage_application.Application calls `http_client.api_host`), so one host
+    option routes both to a simulator; it takes Basic auth, hence the key pair when given."""
     options = vonage.HttpClientOptions(api_host=api_host) if api_host else None
+    pair = {"api_key": api_key, "api_secret": api_secret} if api_key and api_secret else {}
     try:
         client = vonage.Vonage(vonage.Auth(application_id=application_id,
-                                           private_key=private_key), options)
+                                           private_key=private_key, **pair), options)
     except Exception as err:  # the SDK's message may quote the key; raised below, unchained
         problem = f"{type(err).__name__}: {err}"
     else:
@@ -253,6 +262,64 @@ class Lab:
         """A webhook URL on this lab's receiver (public in live mode)."""
         return self._event_base + path
 
+    def answer(self, ncco_or_function, method: str = "GET") -> str:
+        """Serve the application's answer webhook from this notebook; return its URL.
+
+        `ncco_or_function` is a fixed NCCO (a list of actions: dicts or the SDK's NCCO models)
+        or a function of the answer request (a dict with `to`, `from`, `uuid`,
+        `conversation_uuid`, ...) that returns one: a contact centre's answer webhook, in a
+        cell. None stops serving it. The receiver answers on `/answer`; each request and what
+        was answered is kept in `lab.receiver.answers.requests`.
+
+        In simulator mode this also points the application at it, through the Applications
+        API and the SDK as a customer would: `answer_url` becomes this receiver's `/answer`
+        (with `method`), and `event_url` this receiver's `/events`, so an inbound call's events
+        arrive here too. Live mode only serves it: set the URL on your application yourself
+        (the dashboard, or `lab.vonage.application.update_application`).
+        """
+        self.receiver.answers.set(ncco_or_function)
+        url = self.event_url("/answer")
+        if self.mode == "simulator" and ncco_or_function is not None:
+            self._point_application(url, method)
+        return url
+
+    def _point_application(self, answer_url: str, method: str) -> None:
+        from vonage_application import (
+            ApplicationConfig,
+            Capabilities,
+            Voice,
+            VoiceUrl,
+            VoiceWebhooks,
+        )
+
+        apps = self.vonage.application
+        app_id = self.vonage.http_client.auth.application_id
+        current = apps.get_application(app_id)
+        capabilities = current.capabilities or Capabilities()
+        voice = capabilities.voice or Voice()
+        hooks = (voice.webhooks or VoiceWebhooks()).model_copy(update={
+            "answer_url": VoiceUrl(address=answer_url, http_method=method),
+            "event_url": VoiceUrl(address=self.event_url(), http_method="POST")})
+        capabilities = capabilities.model_copy(update={"voice": voice.model_copy(
+            update={"webhooks": hooks})})
+        apps.update_application(app_id, ApplicationConfig(name=current.name,
+                                                          capabilities=capabilities))
+
+    def ring(self, caller: str) -> dict:
+        """Simulator only: `caller` rings the application's number (`POST /_sim/inbound`);
+        returns `{"uuid", "conversation_uuid"}`. The caller behaves as the callee script set
+        for its number (`PUT /_sim/callees/{number}`)."""
+        if self.simulator is None:
+            raise LabSetupError("lab.ring() needs the simulator: in live mode, phone the "
+                                "number linked to your application.")
+        return self.vonage.http_client.post(self.api_host, "/_sim/inbound", {
+            "from": caller, "to": self.simulator.credentials.number})
+
+    @property
+    def number(self) -> str | None:
+        """The application's phone number in simulator mode (None live)."""
+        return None if self.simulator is None else self.simulator.credentials.number
+
     def __repr__(self) -> str:
         return f"<Lab mode={self.mode} api_host={self.api_host}>"
 
@@ -273,7 +340,7 @@ def lab_for(simulator, events_file: str | Path) -> Lab:
     simulator of their own (isolation, load, retention)."""
     info = simulator.info()
     client = _sdk_client(info["application_id"], info["private_key"], info["api_host"],
-                         info["ca_cert"])
+                         info["ca_cert"], info["api_key"], info["api_secret"])
     secret = simulator.credentials.signature_secret
     receiver = Receiver(events_file, signature_secret=secret).start()
     return Lab("simulator", client, receiver, receiver.url, simulator=simulator)
@@ -319,7 +386,8 @@ def connect(mode: str | None = None, env_file: str | Path | None = None,
         raise LabSetupError("RECORDING_LAB_CA_BUNDLE only applies together with "
                             "VONAGE_API_HOST (another Voice API host, e.g. a simulator); "
                             "remove it to talk to Vonage.")
-    client = _sdk_client(settings.application_id, key, settings.api_host, settings.ca_bundle)
+    client = _sdk_client(settings.application_id, key, settings.api_host, settings.ca_bundle,
+                         settings.api_key, settings.api_secret)
     port = int(os.environ.get("RECORDING_LAB_RECEIVER_PORT", "8765"))
     receiver = Receiver(log_path, port=port, signature_secret=settings.signature_secret)
     event_base = settings.public_url.strip().rstrip("/")

@@ -24,7 +24,8 @@ from .assumptions import EVENT_ID_HEADER
 from .event_text import TERMINAL, call_filter, call_words, describe_missing, event_kind
 from .serving import ServeError, Serving, serve_in_thread
 
-__all__ = ["TERMINAL", "EventLog", "EventTimeout", "Receiver", "build_app", "event_kind"]
+__all__ = ["TERMINAL", "AnswerBox", "EventLog", "EventTimeout", "Receiver", "build_app",
+           "event_kind"]
 logger = logging.getLogger(__name__)
 MAX_KEPT_BODY = 2048  # characters of a refused body kept in the rejected log
 MAX_REJECTED_LOG = 4 * 1024 * 1024  # bytes: past this, refusals are counted, not logged
@@ -234,6 +235,68 @@ class EventLog:
                                 refused=self.rejections(), refused_log=self.rejected_path)
 
 
+ANSWER_PATH = "/answer"  # where the receiver serves the application's answer webhook
+MAX_ANSWER_REQUESTS = 1000  # answer requests kept in memory (oldest dropped)
+
+
+class AnswerBox:
+    """What the receiver answers on ANSWER_PATH: a fixed NCCO, or a Python function of the
+    answer request (a dict: `to`, `from`, `uuid`, `conversation_uuid`, ...) that returns one.
+
+    The answer webhook must return an NCCO (Voice API webhook reference, "Answer webhook":
+    https://developer.vonage.com/en/voice/voice-api/webhook-reference). NCCO actions may be
+    dicts or the SDK's models (`vonage_voice.models.ncco.Talk`, ...), dumped as the SDK does
+    (`model_dump(by_alias=True, exclude_none=True)`). Unset (None), the path is an ordinary
+    event path again.
+    """
+
+    def __init__(self):
+        self.source: Any = None
+        self.requests: list[dict] = []  # each answer request, and what was answered
+        self._lock = threading.Lock()
+
+    def set(self, ncco_or_function: Any) -> None:
+        if ncco_or_function is not None and not callable(ncco_or_function):
+            ncco_as_json(ncco_or_function)  # refuse a bad fixed NCCO now, not at call time
+        self.source = ncco_or_function
+
+    def answer(self, request: dict) -> tuple[int, Any]:
+        """(HTTP status, body) for one answer request; a failing function gives 500."""
+        source = self.source
+        entry: dict[str, Any] = {"request": request}
+        try:
+            result = source(dict(request)) if callable(source) else source
+            body, status = ncco_as_json(result), 200
+            entry["ncco"] = body
+        except Exception as err:  # the trainee's function: say what went wrong, answer 500
+            status = 500
+            body = {"title": "Answer function failed",
+                    "detail": f"{type(err).__name__}: {err}"[:500]}
+            entry["error"] = body["detail"]
+        with self._lock:
+            self.requests.append(entry)
+            del self.requests[:-MAX_ANSWER_REQUESTS]
+        return status, body
+
+
+def ncco_as_json(ncco: Any) -> list:
+    """An NCCO as JSON: a list of actions (dicts or SDK models); TypeError if it is not one."""
+    if isinstance(ncco, dict) or hasattr(ncco, "model_dump"):
+        ncco = [ncco]  # one action on its own
+    if not isinstance(ncco, (list, tuple)):
+        raise TypeError(f"an answer must be an NCCO: a list of actions, not "
+                        f"{type(ncco).__name__}")
+    actions = []
+    for i, action in enumerate(ncco):
+        if hasattr(action, "model_dump"):
+            action = action.model_dump(by_alias=True, exclude_none=True)
+        if not isinstance(action, dict):
+            raise TypeError(f"NCCO action {i} must be a dict (or an SDK NCCO model), not "
+                            f"{type(action).__name__}")
+        actions.append(action)
+    return actions
+
+
 class Receiver:
     """Serve a webhook endpoint on loopback (plain HTTP) in a background thread."""
 
@@ -242,6 +305,7 @@ class Receiver:
         self.host, self.port = host, port
         self.events = EventLog(log_path)
         self.signature_secret = signature_secret or None  # None: accept events unchecked
+        self.answers = AnswerBox()  # what ANSWER_PATH serves once lab.answer(...) sets it
         self._serving: Serving | None = None
 
     @property
@@ -266,7 +330,7 @@ class Receiver:
         """Start listening; return once the server accepts connections."""
         if self._serving is not None:
             return self
-        app = build_app(self.events, self.signature_secret)
+        app = build_app(self.events, self.signature_secret, self.answers)
         try:
             self._serving = serve_in_thread(app, self.host, self.port, name="receiver")
         except OSError as err:
@@ -301,11 +365,14 @@ class Receiver:
         self.stop()
 
 
-def build_app(events: EventLog, signature_secret: str | None = None):
+def build_app(events: EventLog, signature_secret: str | None = None,
+              answers: AnswerBox | None = None):
     """The ASGI app: store each GET/POST to any path, then answer 200 `{}`.
 
     With a `signature_secret`, an event whose signature or payload hash does not check out is
-    answered 401 and logged in the rejected log instead.
+    answered 401 and logged in the rejected log instead. With `answers` set, ANSWER_PATH
+    answers with its NCCO instead (signature checked the same way); answer requests are kept
+    in `answers.requests`, not in the event log.
     """
     from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
@@ -359,7 +426,30 @@ def build_app(events: EventLog, signature_secret: str | None = None):
         await run_in_threadpool(events.append_once, record, received.get("event_id"))
         return JSONResponse({})
 
-    return Starlette(routes=[Route("/{path:path}", receive, methods=["GET", "POST"])])
+    async def answer(request: Request) -> JSONResponse:
+        if answers is None or answers.source is None:
+            return await receive(request)  # no answer set: an ordinary event path
+        body = await request.body() if request.method == "POST" else b""
+        if signature_secret is not None:
+            signed = body if request.method == "POST" else signed_webhooks.query_body(
+                request.query_params)
+            check = signed_webhooks.verify(request.headers.get("authorization"), signed,
+                                           signature_secret)
+            if not check:
+                return JSONResponse({"title": "Unauthorized", "reason": check.reason},
+                                    status_code=401)
+        try:
+            fields = strict_json(body) if body.strip() else dict(request.query_params)
+            if not isinstance(fields, dict):
+                raise ValueError("the answer request must be a JSON object")
+        except ValueError as err:
+            return JSONResponse({"title": "Bad Request", "detail": str(err)[:200]},
+                                status_code=400)
+        status, reply = await run_in_threadpool(answers.answer, fields)
+        return JSONResponse(reply, status_code=status)
+
+    return Starlette(routes=[Route(ANSWER_PATH, answer, methods=["GET", "POST"]),
+                             Route("/{path:path}", receive, methods=["GET", "POST"])])
 
 
 # --- strict JSON ----------------------------------------------------------------------------

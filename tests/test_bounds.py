@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 
 import pytest
@@ -49,6 +48,9 @@ def api(lab, method, path, **kwargs):
 
 # --- no stall -------------------------------------------------------------------------------
 def test_a_hanging_answer_url_stalls_no_other_client(own_lab):
+    """The answer URL is fetched when the callee answers (issue 9), by the call's own driver
+    thread: while it hangs, the API answers everyone else at once, and the NCCO runs when it
+    finally comes."""
     from starlette.applications import Starlette
     from starlette.responses import JSONResponse
     from starlette.routing import Route
@@ -58,19 +60,18 @@ def test_a_hanging_answer_url_stalls_no_other_client(own_lab):
         return JSONResponse([{"action": "talk", "text": "late but fine"}])
 
     server = serve_in_thread(Starlette(routes=[Route("/answer", slow)]))
-    results: dict = {}
-
-    def create() -> None:
-        results["create"] = api(own_lab, "POST", "/v1/calls", json={
+    try:
+        api(own_lab, "GET", "/_sim/info")  # a warm connection pool is not the point
+        made = api(own_lab, "POST", "/v1/calls", json={
             "to": [{"type": "phone", "number": NUMBERS["talker"]}],
             "from": {"type": "phone", "number": "447700900000"},
             "answer_url": [f"http://127.0.0.1:{server.port}/answer"]})
-
-    try:
-        api(own_lab, "GET", "/_sim/info")  # a warm connection pool is not the point
-        slow_one = threading.Thread(target=create)
-        slow_one.start()
-        time.sleep(0.5)  # the create request is now waiting for its answer URL
+        assert made.status_code == 201
+        call = own_lab.simulator.calls[made.json()["uuid"]]
+        deadline = time.monotonic() + 5
+        while not call.engine.awaiting_ncco and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert call.engine.awaiting_ncco  # the driver is now waiting for the answer URL
         took, headers = [], bearer(own_lab)  # signing a JWT takes ~0.15 s: not timed
         with requests.Session() as session:
             for _ in range(3):
@@ -80,12 +81,12 @@ def test_a_hanging_answer_url_stalls_no_other_client(own_lab):
                                      verify=own_lab.simulator.info()["ca_cert"])
                 took.append(time.perf_counter() - started)
                 assert answer.status_code == 200
-        assert slow_one.is_alive()  # still waiting for the answer URL
-        slow_one.join(10)
+        assert call.engine.awaiting_ncco  # still waiting for the answer URL
+        assert call.delivered.wait(15)
     finally:
         server.stop()
     assert min(took) < 0.1 and max(took) < 1.0, took
-    assert results["create"].status_code == 201
+    assert any(e.get("action") == "talk" for e in call.engine.log)
 
 
 @pytest.mark.parametrize("where", ["answer_url", "transfer"])

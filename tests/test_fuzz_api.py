@@ -11,6 +11,7 @@ endpoint go to artifacts/fuzz/requests.json.
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import json
 import math
@@ -63,6 +64,9 @@ class Fuzzer:
         self.http = requests.Session()
         self.http.trust_env, self.http.verify = False, info["ca_cert"]
         self.http.headers["Authorization"] = f"Bearer {token}"
+        pair = f"{info['api_key']}:{info['api_secret']}".encode()
+        self.basic = "Basic " + base64.b64encode(pair).decode()  # the Applications API's auth
+        self.application_id = info["application_id"]
         self.base = f"https://{info['api_host']}"
         self.counts: Counter[str] = Counter()
         self.statuses: Counter[str] = Counter()
@@ -78,6 +82,8 @@ class Fuzzer:
         self.counts[f"{method} {route}"] += 1
         data = raw if raw is not None else None if body is None else json.dumps(body)
         shown = (data if isinstance(data, str) else repr(data))[:300]
+        if route.startswith("/v2/applications"):
+            kwargs["headers"] = {**kwargs.get("headers", {}), "Authorization": self.basic}
         try:
             reply = self.http.request(method, self.base + (path or route), data=data,
                                       timeout=(5, 20), **kwargs)
@@ -152,6 +158,7 @@ def fz(tmp_path_factory):
         patch.setattr(HTTPAdapter, "send", loopback_only)
         patch.setattr(threading, "excepthook", record_crash)
         sim, receiver = Simulator(state_dir=home / "sim"), Receiver(home / "events.jsonl")
+        sim.answer_retry_delay = 0.01  # answer URLs the fuzzer sets may be closed ports
         sim.start()
         receiver.start()
         fuzzer = Fuzzer(sim, receiver)
@@ -215,7 +222,8 @@ uuids = st.one_of(st.sampled_from(["live", "ended", "live", "ended"]),
 
 def fill(route: str, value: str) -> str:
     return route.replace("{uuid}", quote(value, safe="")).replace(
-        "{number}", quote(value, safe="")).replace("{file_id}", quote(value, safe=""))
+        "{number}", quote(value, safe="")).replace("{file_id}", quote(value, safe="")).replace(
+        "{application_id}", quote(value, safe=""))
 
 
 @FUZZ
@@ -333,6 +341,47 @@ def test_pace(fz, where, body):
             fz.send("PUT", "/_sim/calls/{uuid}/pace", f"/_sim/calls/{uuid}/pace", body=body)
     finally:
         fz.sim.pace = None  # later calls run as fast as possible again
+
+
+def webhook(fz: Fuzzer, kind: str) -> st.SearchStrategy:
+    socket_high = 10000 if kind == "event_url" else 5000
+    return st.fixed_dictionaries({"address": st.one_of(
+        st.sampled_from(fz.url("/answer") + fz.url("/events")), st.text(max_size=20))},
+        optional={"http_method": st.sampled_from(["GET", "POST", "PUT", "get"]),
+                  "connect_timeout": st.one_of(st.integers(0, 1200), scalars),
+                  "connection_timeout": st.integers(200, 1100),
+                  "socket_timeout": st.one_of(st.integers(500, socket_high + 500), scalars)})
+
+
+def application_bodies(fz: Fuzzer) -> st.SearchStrategy:
+    hooks = st.fixed_dictionaries({}, optional={
+        kind: webhook(fz, kind) for kind in ("answer_url", "fallback_answer_url", "event_url")})
+    return st.fixed_dictionaries({"name": st.one_of(st.text(max_size=12), scalars)}, optional={
+        "capabilities": st.fixed_dictionaries({}, optional={
+            "voice": st.fixed_dictionaries({}, optional={"webhooks": hooks}),
+            "rtc": json_values}),
+        "keys": json_values, "privacy": json_values})
+
+
+@settings(FUZZ, max_examples=200)
+@given(st.data())
+def test_application_and_inbound_calls(fz, data):
+    """The Applications API (Basic auth) with any body, then an inbound call to whatever it
+    now says: never a 500, every refusal names its field."""
+    path = f"/v2/applications/{fz.application_id}"
+    bodies = application_bodies(fz)
+    fz.send("PUT", "/v2/applications/{application_id}", path,
+            body=data.draw(st.one_of(bodies, mutated(bodies), json_values)))
+    fz.send("GET", "/v2/applications/{application_id}", path)
+    number = fz.sim.credentials.number
+    inbound = st.fixed_dictionaries({"from": st.one_of(st.sampled_from(SAFE_CALLERS),
+                                                       st.text(max_size=16), scalars),
+                                     "to": st.one_of(st.just(number), st.text(max_size=16))})
+    fz.send("POST", "/_sim/inbound", body=data.draw(st.one_of(inbound, mutated(inbound),
+                                                              json_values)))
+
+
+SAFE_CALLERS = [NUMBERS[n] for n in ("talker", "keypad", "presses-hash")]
 
 
 @settings(FUZZ, max_examples=150)

@@ -67,13 +67,15 @@ def findings(text: str, where: str, own_secrets: list[str]) -> list[str]:
 
 @pytest.fixture(scope="module")
 def own_secrets(sim) -> list[str]:
-    """This run's private key body and webhook signature secret: they must appear nowhere."""
+    """This run's private key body, webhook signature secret and API secret: they must appear
+    nowhere."""
     key = Path(sim.info()["private_key"]).read_text()
     body = "".join(line for line in key.splitlines() if "-----" not in line)
     secrets = [body[40:100]]
-    secret = getattr(sim.credentials, "signature_secret", "")
-    if secret:
-        secrets.append(secret)
+    for name in ("signature_secret", "api_secret"):
+        secret = getattr(sim.credentials, name, "")
+        if secret:
+            secrets.append(secret)
     return secrets
 
 

@@ -1,7 +1,9 @@
 """Run the simulator until interrupted: `python -m helpers.simulator [--host H] [--port P]`.
 
 Once it is listening it prints one JSON line on stdout with `api_host`, `ca_cert`,
-`application_id` and `private_key`, so a script or another kernel can connect to it.
+`application_id`, `private_key`, `number` (the application's phone number, digits only),
+`api_key` and `api_secret` (the account's key pair, for the Applications API's Basic auth), so a
+script or another kernel can connect to it.
 """
 
 from __future__ import annotations

@@ -95,13 +95,17 @@ class CallEngine:
     """The virtual-time model of one outbound call and the legs it connects."""
 
     def __init__(self, *, uuid: str, conversation_uuid: str, to_number: str, from_number: str,
-                 ncco: list[dict], callee: Callee, resolve_callee: Callable[[str], Callee],
+                 ncco: list[dict] | None, callee: Callee,
+                 resolve_callee: Callable[[str], Callee],
                  new_uuid: Callable[[], str], created_at: datetime, event_url: list | None,
                  event_method: str = "POST", length_timer: float | None = None,
-                 ringing_timer: float | None = None):
+                 ringing_timer: float | None = None, direction: str = "outbound"):
         self.uuid, self.conversation_uuid = uuid, conversation_uuid
         self.to_number, self.from_number = to_number, from_number
-        self.ncco, self.pc = list(ncco), 0
+        # ncco None: it comes from the answer URL, asked for when the call is answered
+        self.ncco, self.pc = (None if ncco is None else list(ncco)), 0
+        self.direction = direction  # inbound: `callee` is the caller; the platform answers
+        self.awaiting_ncco = False  # asked for the NCCO; the clock stops until it comes
         self.callee, self.resolve_callee, self.new_uuid = callee, resolve_callee, new_uuid
         self.created_at = created_at
         self.event_url, self.event_method = event_url, event_method
@@ -140,17 +144,18 @@ class CallEngine:
 
     def next_time(self) -> float | None:
         """Virtual time of the next event, None when the call has ended."""
-        if self.ended is not None or not self._queue:
+        if self.ended is not None or not self._queue or self.awaiting_ncco:
             return None
         return self._queue[0][0]
 
     def advance(self, until: float) -> None:
         """Run every event up to virtual time `until` (math.inf: to the end of the call)."""
-        while self._queue and self.ended is None and self._queue[0][0] <= until:
+        while self._queue and self.ended is None and not self.awaiting_ncco and \
+                self._queue[0][0] <= until:
             time, _, kind, args = heapq.heappop(self._queue)
             self.t = max(self.t, time)
             getattr(self, "_on_" + kind)(*args)
-        if self.ended is None and until < INF:
+        if self.ended is None and until < INF and not self.awaiting_ncco:
             self.t = max(self.t, until)
 
     def take_outbox(self) -> list[tuple]:
@@ -176,7 +181,8 @@ class CallEngine:
                         **extra: Any) -> dict:
         payload = {"from": self.from_number, "to": to or self.to_number,
                    "uuid": uuid or self.uuid, "conversation_uuid": self.conversation_uuid,
-                   "status": status, "direction": "outbound", "timestamp": self.iso(self.t)}
+                   "status": status, "direction": self.direction,
+                   "timestamp": self.iso(self.t)}
         payload.update(extra)
         return payload
 
@@ -193,7 +199,9 @@ class CallEngine:
     # --- the callee ----
     def _on_ringing(self) -> None:
         self._emit_status("ringing")
-        if self.callee.busy:
+        if self.direction == "inbound":  # the platform answers; the caller does not ring
+            self._at(self.t + assumptions.INBOUND_ANSWER_AFTER_SECONDS, "answer")
+        elif self.callee.busy:
             self._finish("busy", "the line was busy")
         elif self.callee.answer_after is None or (
                 self.ringing_timer and self.callee.answer_after > self.ringing_timer):
@@ -206,11 +214,47 @@ class CallEngine:
         self._finish("timeout" if self.ringing_timer else "unanswered", "nobody answered")
 
     def _on_answer(self) -> None:
+        if self.ncco is None:  # fetched now that the call is answered (see answer_request)
+            self._request_ncco()
+            return
         self.answered = self.t
         self._emit_status("answered")
         self._schedule_party(self.callee, FIRST_LEG, self.t, None)
         self._at(self.t + self.length_timer, "length_timer")
         self._next()
+
+    # --- the answer URL: the NCCO is fetched when the call is answered, never before ----
+    def _request_ncco(self) -> None:
+        """Ask the driver for the NCCO (outbox item `("answer", payload)`) and stop the clock
+        until `ncco_arrived` or `ncco_failed`. Vonage's NCCO reference: the answer URL is
+        requested when the call is answered (fact sheet §3, "Other NCCO facts")."""
+        self.awaiting_ncco = True
+        self.log.append({"t": self.t, "what": "answer_request"})
+        self.outbox.append(("answer", self.answer_payload()))
+
+    def answer_payload(self) -> dict:
+        """The answer webhook's fields (Voice API webhook reference; SDK `AnswerWebhook`)."""
+        return {"to": self.to_number, "from": self.from_number, "uuid": self.uuid,
+                "conversation_uuid": self.conversation_uuid, "endpoint_type": "phone"}
+
+    def ncco_arrived(self, ncco: list[dict]) -> None:
+        """The answer URL gave a valid NCCO: the call is answered and runs it."""
+        if self.ended is not None or not self.awaiting_ncco:
+            return
+        self.ncco, self.awaiting_ncco = list(ncco), False
+        self._on_answer()
+
+    def ncco_failed(self, reason: str) -> None:
+        """No usable NCCO: an error event with `reason` (webhook reference: errors go to the
+        event webhook), then the call ends (assumptions.ANSWER_FAILED_STATUS)."""
+        if self.ended is not None or not self.awaiting_ncco:
+            return
+        self.awaiting_ncco = False
+        self._emit(None, None, {"reason": reason, "uuid": self.uuid,
+                                "conversation_uuid": self.conversation_uuid,
+                                "timestamp": self.iso(self.t)}, "error")
+        self.log.append({"t": self.t, "what": "answer_failed", "reason": reason})
+        self._finish(assumptions.ANSWER_FAILED_STATUS, f"no NCCO from the answer URL: {reason}")
 
     def _schedule_party(self, callee: Callee, source: int, answered: float,
                         leg: Leg | None) -> None:

@@ -19,6 +19,7 @@ import ipaddress
 import os
 import secrets
 import stat
+import string
 import time
 import uuid
 from collections.abc import Iterator
@@ -46,6 +47,16 @@ SERVER_CERT, SERVER_KEY = "server.pem", "server.key"
 APP_KEY, APP_ID = "private.key", "application_id.txt"
 SIGNATURE_SECRET = "signature_secret.txt"
 SECRET_MIN_LENGTH = 32  # characters; Vonage recommends long signature secrets
+API_SECRET, NUMBER = "api_secret.txt", "number.txt"
+# Vonage's API secrets are 16 characters of letters and digits (the dashboard's "API secret";
+# the SDK sends it in HTTP Basic auth as api_key:api_secret). A lab assumption: the same form.
+API_SECRET_LENGTH = 16
+# The application's phone number: a UK "drama" number Ofcom keeps for fiction (07700 900000 to
+# 900999, https://www.ofcom.org.uk/phones-and-broadband/phone-numbers/numbers-for-drama),
+# written as Vonage writes numbers (E.164 digits, no +). The last three digits are random, from
+# 500 up: below are the callee personas (helpers/callees.py) and the lab's caller ID (...000).
+NUMBER_PREFIX = "447700900"
+NUMBER_LOWEST = 500
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,8 @@ class Credentials:
     public_key_pem: bytes
     signature_secret: str = field(default="", repr=False)  # signs webhooks (HS256); never shown
     api_key: str = ""  # the account key named in signed webhooks; derived from the app id
+    api_secret: str = field(default="", repr=False)  # with api_key: HTTP Basic auth; never shown
+    number: str = ""  # the application's phone number (digits): inbound calls go to it
 
     @property
     def signature_secret_file(self) -> Path:
@@ -100,13 +113,16 @@ def ensure_credentials(state_dir: Path | str | None = None) -> Credentials:
         app_key = _ensure_app_key(state)
         app_id = _ensure_app_id(state)
         secret = _ensure_signature_secret(state)
+        api_secret = _ensure_api_secret(state)
+        number = _ensure_number(state)
     public_pem = app_key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     return Credentials(state_dir=state, ca_cert=state / CA_CERT,
                        server_cert=state / SERVER_CERT, server_key=state / SERVER_KEY,
                        application_id=app_id, private_key=state / APP_KEY,
                        public_key_pem=public_pem, signature_secret=secret,
-                       api_key=hashlib.sha256(app_id.encode()).hexdigest()[:8])
+                       api_key=hashlib.sha256(app_id.encode()).hexdigest()[:8],
+                       api_secret=api_secret, number=number)
 
 
 # --- the pieces ----------------------------------------------------------------------------------
@@ -211,6 +227,38 @@ def _ensure_signature_secret(state: Path) -> str:
     secret = secrets.token_urlsafe(36)  # 48 characters
     _write(path, (secret + "\n").encode("ascii"), 0o600)
     return secret
+
+
+def _ensure_api_secret(state: Path) -> str:
+    """The account's API secret (kept 0600 like the other secrets), made once."""
+    path = state / API_SECRET
+    try:
+        secret = path.read_text(encoding="ascii").strip()
+    except (OSError, ValueError):
+        secret = ""
+    if len(secret) == API_SECRET_LENGTH and secret.isascii() and secret.isalnum():
+        _tighten(path)
+        return secret
+    alphabet = string.ascii_letters + string.digits
+    secret = "".join(secrets.choice(alphabet) for _ in range(API_SECRET_LENGTH))
+    _write(path, (secret + "\n").encode("ascii"), 0o600)
+    return secret
+
+
+def _ensure_number(state: Path) -> str:
+    """The application's phone number, made once and kept (0600, like the rest of the state)."""
+    path = state / NUMBER
+    try:
+        number = path.read_text(encoding="ascii").strip()
+    except (OSError, ValueError):
+        number = ""
+    if len(number) == len(NUMBER_PREFIX) + 3 and number.startswith(NUMBER_PREFIX) and \
+            number.isdigit() and int(number[-3:]) >= NUMBER_LOWEST:
+        _tighten(path)
+        return number
+    number = NUMBER_PREFIX + str(NUMBER_LOWEST + secrets.randbelow(1000 - NUMBER_LOWEST))
+    _write(path, (number + "\n").encode("ascii"), 0o600)
+    return number
 
 
 # --- checks --------------------------------------------------------------------------------------

@@ -21,11 +21,13 @@ from typing import Any
 
 import requests
 
-from .. import assumptions, signed_webhooks
+from .. import assumptions, rules, signed_webhooks
 from ..callees import DEFAULT_CALLEE, PERSONAS, Callee
 from ..files import atomic_write, remove_leftovers
 from ..serving import ServeError, Serving, serve_in_thread
 from . import audio, outbound
+from .answers import AnswerSource
+from .application import ApplicationSettings
 from .engine import CallEngine, RecordingRun
 from .keys import Credentials, ensure_credentials, ensure_private_dir
 
@@ -50,6 +52,7 @@ class Call:
 
     engine: CallEngine
     pace: float | None
+    answer: AnswerSource | None = None  # where the NCCO is fetched when the call is answered
     started: float = field(default_factory=time.monotonic)
     cond: threading.Condition = field(default_factory=threading.Condition)
     delivered: threading.Event = field(default_factory=threading.Event)
@@ -95,6 +98,9 @@ class Simulator:
         # The application's fallback URL (Vonage: "used when either the Answer or Event webhook
         # fails or returns an HTTP error status"); None: no fallback, as when none is set.
         self.fallback_url: str | None = None
+        # The application's settings (Applications API v2), kept in the state folder.
+        self.application = ApplicationSettings(self.credentials.state_dir)
+        self.answer_retry_delay = assumptions.ANSWER_RETRY_DELAY
         self._serving: Serving | None = None
 
     # --- lifecycle ----
@@ -134,16 +140,21 @@ class Simulator:
         return f"{host}:{self.port}"
 
     def info(self) -> dict:
-        """What a client needs: host, CA to trust, application id, key and secret files.
+        """What a client needs: host, CA to trust, application id, key and secret files, the
+        application's phone number and the account's key pair.
 
         The private key and the webhook signature secret are given as file paths, never their
-        contents, so printing this is safe.
+        contents. `api_secret` is the one secret given as a value (the SDK's `Auth` takes it as
+        a string, and tools that read the ready line need it): it opens only this simulator's
+        Applications API, on loopback.
         """
         return {"api_host": self.api_host, "ca_cert": str(self.credentials.ca_cert),
                 "application_id": self.credentials.application_id,
                 "private_key": str(self.credentials.private_key),
                 "signature_secret_file": str(self.credentials.signature_secret_file),
                 "api_key": self.credentials.api_key,
+                "api_secret": self.credentials.api_secret,
+                "number": self.credentials.number,
                 "state_dir": str(self.credentials.state_dir)}
 
     # --- clock, pace, callees ----
@@ -171,18 +182,24 @@ class Simulator:
         return self.callees.get(number) or PERSONAS.get(number) or DEFAULT_CALLEE
 
     # --- calls ----
-    def create_call(self, *, to_number: str, from_number: str, ncco: list[dict],
+    def create_call(self, *, to_number: str, from_number: str, ncco: list[dict] | None,
                     event_url: list | None, event_method: str, length_timer: float | None,
-                    ringing_timer: float | None) -> Call:
-        """Start a call: fast calls run to their end at once; paced calls follow the wall."""
+                    ringing_timer: float | None, answer: AnswerSource | None = None,
+                    direction: str = "outbound") -> Call:
+        """Start a call: fast calls run to their end at once; paced calls follow the wall.
+
+        Without `ncco`, the NCCO is fetched from `answer` when the call is answered (and never
+        for a call nobody answers). An inbound call's scripted party is its caller."""
         call_uuid, conversation_uuid = str(uuidlib.uuid4()), "CON-" + str(uuidlib.uuid4())
+        party = from_number if direction == "inbound" else to_number
         engine = CallEngine(uuid=call_uuid, conversation_uuid=conversation_uuid,
                             to_number=to_number, from_number=from_number, ncco=ncco,
-                            callee=self.callee_for(to_number), resolve_callee=self.callee_for,
+                            callee=self.callee_for(party), resolve_callee=self.callee_for,
                             new_uuid=lambda: str(uuidlib.uuid4()), created_at=self.now(),
                             event_url=event_url, event_method=event_method,
-                            length_timer=length_timer, ringing_timer=ringing_timer)
-        call = Call(engine, self.pace)
+                            length_timer=length_timer, ringing_timer=ringing_timer,
+                            direction=direction)
+        call = Call(engine, self.pace, answer)
         if call.pace is None:
             call.catch_up()  # to its end, before the caller hears of it
         with self.lock:
@@ -239,6 +256,7 @@ class Simulator:
                         continue
                     if call.pace is None:
                         continue
+                    nxt = call.engine.next_time()  # an NCCO may have arrived meanwhile
                     wait = 1.0 if nxt is None else (nxt - call.virtual_now()) / call.pace
                     if wait > 0:
                         call.cond.wait(min(wait, 1.0))
@@ -247,6 +265,9 @@ class Simulator:
             call.delivered.set()
 
     def _deliver(self, call: Call, item: tuple, session: requests.Session) -> None:
+        if item[0] == "answer":
+            self._answer(call, item[1], session)
+            return
         if item[0] == "recording":
             try:
                 self._finish_recording(call, item[1], session)
@@ -323,6 +344,117 @@ class Simulator:
             self._post(call, self.fallback_url, method,
                        {**payload, "reason": reason[:300],
                         "original_request": {"url": url, "type": "event"}}, session)
+
+    # --- the answer URL ----
+    def create_inbound(self, caller: str) -> Call:
+        """A call from `caller` to the application's number, answered with the NCCO of the
+        application's answer URL; its events go to the application's event URL."""
+        app = self.application
+        answer, fallback, events = (app.webhook(k) for k in
+                                    ("answer_url", "fallback_answer_url", "event_url"))
+        if answer is None:
+            raise ValueError("the application has no answer_url")
+        second = None if fallback is None else AnswerSource(
+            fallback.address, fallback.http_method, fallback.timeouts)
+        return self.create_call(
+            to_number=self.credentials.number, from_number=caller, ncco=None,
+            event_url=None if events is None else [events.address],
+            event_method="POST" if events is None else events.http_method,
+            length_timer=None, ringing_timer=None, direction="inbound",
+            answer=AnswerSource(answer.address, answer.http_method, answer.timeouts, second))
+
+    def _answer(self, call: Call, payload: dict, session: requests.Session) -> None:
+        """Fetch the NCCO of an answered call (answer URL, then its fallback) and run it, or
+        end the call with an error event. The clock stood still while fetching."""
+        source = call.answer
+        payload = {**payload, "region_url": f"https://{self.api_host}"}
+        ncco, reason = (None, "the call has no answer URL") if source is None else \
+            self._fetch_ncco(call, source, payload, session, "answer")
+        if ncco is None and source is not None and source.fallback is not None:
+            # Webhook reference: the fallback request carries the original payload plus
+            # `reason` and `original_request` {url, type} (fact sheet §2.2, WH-2021).
+            ncco, reason = self._fetch_ncco(
+                call, source.fallback, {**payload, "reason": reason, "original_request": {
+                    "url": source.url, "type": "answer"}}, session, "fallback_answer")
+        with call.cond:
+            if ncco is not None:
+                call.engine.ncco_arrived(ncco)
+            else:
+                call.engine.ncco_failed(reason)
+            if call.pace is not None:  # virtual time goes on from where it stopped
+                call.started = time.monotonic() - call.engine.t / call.pace
+            call.cond.notify_all()
+
+    def _fetch_ncco(self, call: Call, source: AnswerSource, payload: dict,
+                    session: requests.Session, kind: str) -> tuple[list | None, str]:
+        """One URL's NCCO (signed request, assumptions.ANSWER_ATTEMPTS tries), or None and
+        why not, in one sentence; the outcome goes to the call's deliveries."""
+        from .bodies import ncco_problems
+
+        outcome: dict[str, Any] = {"url": source.url, "method": source.method, "event": kind,
+                                   "id": str(uuidlib.uuid4())}
+        ncco, reason = None, outbound.refusal(source.url)
+        attempts = 0
+        while reason is None:
+            attempts += 1
+            retry, reason = self._ncco_attempt(source, payload, session, outcome)
+            if reason is None:
+                ncco = outcome.pop("ncco")
+                break
+            if not retry or attempts >= assumptions.ANSWER_ATTEMPTS:
+                break
+            time.sleep(self.answer_retry_delay)
+            outcome.pop("status_code", None)
+            reason = None
+        if ncco is not None:
+            problems = ncco_problems(ncco, "ncco")
+            if problems:
+                ncco = None
+                reason = "Syntax error in NCCO: " + "; ".join(
+                    f"{p['name']}: {p['reason']}" for p in problems)[:280]
+            else:  # the engine reads numbers and booleans, never their text
+                ncco = rules.normalise(ncco)
+        if reason:
+            outcome["error"] = reason[:300]
+        if attempts > 1:
+            outcome["attempts"] = attempts
+        with call.cond:
+            call.deliveries.append(outcome)
+        return ncco, reason or ""
+
+    def _ncco_attempt(self, source: AnswerSource, payload: dict, session: requests.Session,
+                      outcome: dict) -> tuple[bool, str | None]:
+        """One request to an answer URL: (worth retrying, reason) or (False, None) with the
+        NCCO in outcome["ncco"]."""
+        creds = self.credentials
+        if source.method == "GET":
+            params = {k: json.dumps(v) if isinstance(v, (dict, list)) else str(v)
+                      for k, v in payload.items() if v is not None}
+            body = signed_webhooks.query_body(params)
+        else:
+            body = signed_webhooks.canonical_json(payload)
+        headers = {"Authorization": signed_webhooks.authorization(
+            body, creds.signature_secret, api_key=creds.api_key,
+            application_id=creds.application_id)}
+        try:
+            if source.method == "GET":
+                response = session.get(source.url, params=params, headers=headers,
+                                       timeout=source.timeouts)
+            else:
+                headers["Content-Type"] = "application/json"
+                response = session.post(source.url, data=body, headers=headers,
+                                        timeout=source.timeouts)
+        except requests.RequestException as err:
+            return True, f"{type(err).__name__}: {err}"[:300]
+        outcome["status_code"] = response.status_code
+        if response.status_code >= 400:
+            return (response.status_code in assumptions.ANSWER_RETRY_STATUSES,
+                    f"the answer URL answered HTTP {response.status_code}")
+        try:
+            outcome["ncco"] = response.json()
+        except ValueError:
+            return False, "the answer URL did not return JSON (an NCCO)"
+        return False, None
 
     def _finish_recording(self, call: Call, rec: RecordingRun, session: requests.Session) -> None:
         engine = call.engine

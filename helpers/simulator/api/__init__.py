@@ -1,8 +1,10 @@
 """The simulator's HTTP surface: Vonage's Voice API shapes, plus `/_sim` control endpoints.
 
 Every route, control endpoints and recording downloads included, needs a Bearer JWT signed
-with the application's private key. Bad input always gets a 4xx JSON body naming each bad
-field, its value and what is allowed; a 500 would be a bug in the lab.
+with the application's private key, except the Applications API (/v2/applications), which
+takes HTTP Basic auth with the account's api_key and api_secret, as Vonage's does. Bad input
+always gets a 4xx JSON body naming each bad field, its value and what is allowed; a 500 would
+be a bug in the lab.
 
 Starlette's own layout: module-level handlers (`calls` for the Voice API, `control` for
 `/_sim`) that find their simulator on `request.app.state.simulator`, one module-level `routes`
@@ -21,6 +23,7 @@ from starlette.routing import Route
 
 from ..bodies import ApiError
 from ..engine import CallStateError
+from .applications import get_application, list_applications, update_application
 from .calls import (
     create_call,
     download,
@@ -48,6 +51,7 @@ from .control import (
     timeline,
     wait_idle,
 )
+from .inbound import inbound_call
 
 if TYPE_CHECKING:  # types only: the server imports this package to build its app
     from ..server import Simulator
@@ -65,7 +69,11 @@ routes = [
     Route("/v1/calls/{uuid}/stream", stop_stream, methods=["DELETE"]),
     Route("/v1/calls/{uuid}/dtmf", send_dtmf, methods=["PUT"]),
     Route("/v1/files/{file_id}", download, methods=["GET"]),
+    Route("/v2/applications", list_applications, methods=["GET"]),
+    Route("/v2/applications/{application_id}", get_application, methods=["GET"]),
+    Route("/v2/applications/{application_id}", update_application, methods=["PUT"]),
     Route("/_sim/info", info, methods=["GET"]),
+    Route("/_sim/inbound", inbound_call, methods=["POST"]),
     Route("/_sim/callees", list_callees, methods=["GET"]),
     Route("/_sim/callees/{number}", show_callee, methods=["GET"]),
     Route("/_sim/callees/{number}", set_callee, methods=["PUT"]),

@@ -13,6 +13,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 
 from ... import assumptions, rules
 from .. import outbound
+from ..answers import AnswerSource
 from ..bodies import (
     CALL_PARAMS,
     CALL_STATUSES,
@@ -66,20 +67,30 @@ async def create_call(request: Request) -> Response:
     body = rules.native_body(body, CALL_PARAMS)
     to_number = body["to"][0].get("number", body["to"][0].get("uri", "sim"))
     from_number = body["from"]["number"] if "from" in body else "447700900000"
-    ncco = body.get("ncco")
-    if ncco is None:
-        ncco = await fetch_off_loop("answer_url", body["answer_url"][0],
-                                    body.get("answer_method", "GET"),
-                                    {"to": to_number, "from": from_number})
-        refuse("The NCCO from answer_url is invalid.", ncco_problems(ncco, "answer_url NCCO"))
-    ncco = rules.normalise(ncco)  # the engine reads numbers and booleans, never their text
     call = simulator(request).create_call(
-        to_number=to_number, from_number=from_number, ncco=ncco,
+        to_number=to_number, from_number=from_number,
+        ncco=None if body.get("ncco") is None else rules.normalise(body["ncco"]),
         event_url=body.get("event_url"), event_method=body.get("event_method", "POST"),
-        length_timer=body.get("length_timer"), ringing_timer=body.get("ringing_timer"))
+        length_timer=body.get("length_timer"), ringing_timer=body.get("ringing_timer"),
+        answer=answer_source(body))
     engine = call.engine
     return JSONResponse({"uuid": engine.uuid, "status": "started", "direction": "outbound",
                          "conversation_uuid": engine.conversation_uuid}, status_code=201)
+
+
+def answer_source(body: dict) -> AnswerSource | None:
+    """Where a created call's NCCO comes from when it has no `ncco`: its answer_url, fetched
+    when the callee answers and never for a call nobody answers (Vonage's NCCO reference: the
+    NCCO is fetched when the call is answered; fact sheet §3). A URL the simulator may not
+    contact is refused now, with a 400, rather than failing later."""
+    if "answer_url" not in body:
+        return None
+    url = body["answer_url"][0]
+    refused = outbound.refusal(url)
+    if refused:
+        raise bad_request(f"answer_url was not fetched: {refused}",
+                          [_invalid("answer_url", [url[:200]], refused)])
+    return AnswerSource(url, body.get("answer_method", "GET"))
 
 
 async def fetch_off_loop(name: str, url: str, method: str, query: dict) -> Any:

@@ -65,7 +65,7 @@ def call_info(call: Call) -> dict:
     info = {"uuid": engine.uuid, "conversation_uuid": engine.conversation_uuid,
             "to": {"type": "phone", "number": engine.to_number},
             "from": {"type": "phone", "number": engine.from_number},
-            "status": engine.status, "direction": "outbound",
+            "status": engine.status, "direction": engine.direction,
             "_links": {"self": {"href": f"/v1/calls/{engine.uuid}"}}}
 
     def stamp(t):

@@ -27,7 +27,8 @@ IDLE_STEP = 0.5  # seconds per look; between looks a wait notices a client that 
 async def info(request: Request) -> Response:
     sim = simulator(request)
     return JSONResponse({"application_id": sim.credentials.application_id,
-                         "api_host": sim.api_host, "personas": sorted(PERSONAS),
+                         "number": sim.credentials.number, "api_host": sim.api_host,
+                         "personas": sorted(PERSONAS),
                          "pace": sim.pace, "now": sim.now().isoformat()})
 
 
