@@ -122,3 +122,32 @@ def test_each_lessons_reply_facts_are_not_met_by_the_question_alone():
     for lesson, question in (("03", question_03), ("08", question_08)):
         verdict = exercises.check_reply(question, must_state=exercises.REPLY_FACTS[lesson])
         assert not verdict.passed and "the cause" in verdict.why, (lesson, verdict.why)
+
+
+# --- a hint at the first miss, the answer at the second -------------------------------------
+
+def test_the_second_miss_on_an_exercise_names_its_answer(monkeypatch):
+    from helpers.exercises import misses
+
+    monkeypatch.setattr(misses, "misses", misses.Counter())
+    cell = "# %load solutions/03_exercise_1.py\ncheck_blocking(ncco, 0, True)\n"
+    monkeypatch.setattr(misses, "_current_cell", lambda: cell)
+    wrong = [{"action": "record"}]
+    first = exercises.check_blocking(wrong, 0, True)
+    assert not first.passed and "Answer" not in first.why
+    second = exercises.check_blocking(wrong, 0, True)
+    assert not second.passed and second.why.startswith(first.why)
+    assert "Answer: %load solutions/03_exercise_1.py" in second.why
+    assert exercises.check_blocking([{"action": "record", "timeOut": 5}], 0, True).passed
+    cell = "# %load solutions/05_exercise_1.py\n"  # another exercise: a hint first again
+    assert "Answer" not in exercises.check_blocking(wrong, 0, True).why
+
+
+def test_misses_are_not_counted_outside_an_exercise_cell(monkeypatch):
+    from helpers.exercises import misses
+
+    monkeypatch.setattr(misses, "misses", misses.Counter())
+    monkeypatch.setattr(misses, "_current_cell", lambda: "check_blocking(ncco, 0, True)")
+    for _ in range(3):
+        assert "Answer" not in exercises.check_blocking([{"action": "record"}], 0, True).why
+    assert not misses.misses

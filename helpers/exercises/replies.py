@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from ..verdict import Verdict
+from .misses import remembers_misses
 
 __all__ = ["REPLY_FACTS", "check_reply"]
 
@@ -46,6 +47,7 @@ def _plain(text: str) -> str:
     return " ".join(re.sub(r"[`\"\u201c\u201d]", "", text).lower().split())
 
 
+@remembers_misses
 def check_reply(reply: str, *, must_state: dict[str, list[str]]) -> Verdict:
     """Exercise: the reply to a customer states every fact of `must_state` (name -> phrasings)."""
     if not must_state:
