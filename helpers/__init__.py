@@ -90,6 +90,7 @@ from .signed_webhooks import send_test_event
 
 # Self-checks: every exercise answers with a Verdict
 from .exercises import (
+    REPLY_FACTS,
     check_agent_not_recorded,
     check_blocking,
     check_case_fix,
@@ -99,6 +100,7 @@ from .exercises import (
     check_mp3,
     check_message_after_prompt,
     check_records_until_key,
+    check_reply,
     check_split_channels,
     check_starts_with_sound,
     check_tampered,
@@ -135,11 +137,11 @@ __all__ = [
     "plot_voices_in_mono", "recorded_span", "seconds_until_answered", "size_table", "diagnose",
     "send_test_event",
     # self-checks
-    "Verdict", "check_agent_not_recorded", "check_blocking", "check_case_fix",
+    "Verdict", "REPLY_FACTS", "check_agent_not_recorded", "check_blocking", "check_case_fix",
     "check_channels_kept", "check_collects_key", "check_hangup_function", "check_mp3",
-    "check_message_after_prompt", "check_records_until_key", "check_split_channels",
-    "check_starts_with_sound", "check_tampered", "check_whole_call", "check_whole_message",
-    "ticket_text",
+    "check_message_after_prompt", "check_records_until_key", "check_reply",
+    "check_split_channels", "check_starts_with_sound", "check_tampered", "check_whole_call",
+    "check_whole_message", "ticket_text",
     # persona numbers
     *sorted(PERSONA_NUMBERS),
 ]

@@ -88,3 +88,66 @@ def test_message_after_prompt_fails_the_wrong_ending_and_no_prompt(lab, download
     verdict = exercises.check_message_after_prompt(lab, no_prompt, "#", callee=PRESSES_HASH,
                                                    folder=downloads)
     assert not verdict.passed and "prompt" in verdict.why
+
+
+# --- "write the reply": the facts a reply must state ---------------------------------------
+
+FACTS = {"the cause": ["does not block", "not blocking"], "the parameter": ["endOnSilence"]}
+
+
+def test_reply_that_states_every_fact_passes_in_any_case_and_wrapping():
+    reply = "Your record is NOT\n  BLOCKING, so the talk starts at once. Add `endonsilence`."
+    verdict = exercises.check_reply(reply, must_state=FACTS)
+    assert verdict.passed and "the cause and the parameter" in verdict.why
+
+
+def test_reply_names_the_first_missing_fact_but_not_its_words():
+    verdict = exercises.check_reply("Please add endOnSilence: 3 to the record action.",
+                                    must_state=FACTS)
+    assert not verdict.passed and "the cause" in verdict.why
+    assert "block" not in verdict.why  # a hint, not the answer
+
+
+def test_an_empty_reply_is_asked_for_first():
+    verdict = exercises.check_reply('\nHello,\n\n...\n', must_state=FACTS)
+    assert not verdict.passed and "empty" in verdict.why
+
+
+def test_each_lessons_reply_facts_are_not_met_by_the_question_alone():
+    """The shipped cells quote the customer: repeating the question states none of the facts."""
+    question_03 = ("Callers hear the thank-you while they are still leaving their message, and "
+                   "the recording only stops when they hang up.")
+    question_08 = ("Why is there an extended silence at the beginning of a recording and how "
+                   "can it be reduced?")
+    for lesson, question in (("03", question_03), ("08", question_08)):
+        verdict = exercises.check_reply(question, must_state=exercises.REPLY_FACTS[lesson])
+        assert not verdict.passed and "the cause" in verdict.why, (lesson, verdict.why)
+
+
+# --- a hint at the first miss, the answer at the second -------------------------------------
+
+def test_the_second_miss_on_an_exercise_names_its_answer(monkeypatch):
+    from helpers.exercises import misses
+
+    monkeypatch.setattr(misses, "misses", misses.Counter())
+    cell = "# %load solutions/03_exercise_1.py\ncheck_blocking(ncco, 0, True)\n"
+    monkeypatch.setattr(misses, "_current_cell", lambda: cell)
+    wrong = [{"action": "record"}]
+    first = exercises.check_blocking(wrong, 0, True)
+    assert not first.passed and "Answer" not in first.why
+    second = exercises.check_blocking(wrong, 0, True)
+    assert not second.passed and second.why.startswith(first.why)
+    assert "Answer: %load solutions/03_exercise_1.py" in second.why
+    assert exercises.check_blocking([{"action": "record", "timeOut": 5}], 0, True).passed
+    cell = "# %load solutions/05_exercise_1.py\n"  # another exercise: a hint first again
+    assert "Answer" not in exercises.check_blocking(wrong, 0, True).why
+
+
+def test_misses_are_not_counted_outside_an_exercise_cell(monkeypatch):
+    from helpers.exercises import misses
+
+    monkeypatch.setattr(misses, "misses", misses.Counter())
+    monkeypatch.setattr(misses, "_current_cell", lambda: "check_blocking(ncco, 0, True)")
+    for _ in range(3):
+        assert "Answer" not in exercises.check_blocking([{"action": "record"}], 0, True).why
+    assert not misses.misses

@@ -54,3 +54,32 @@ def test_lesson_00_says_how_to_run_a_cell():
     text = "\n".join(c.source for c in nbformat.read(LESSONS[0], as_version=4).cells)
     for words in ("Shift+Enter", "▶", "Run All Cells", "Restart Kernel", "make clean-lesson"):
         assert words in text
+
+
+RECALL_LESSONS = ("01", "02", "03", "05", "06")
+
+
+@pytest.mark.parametrize("number", RECALL_LESSONS)
+def test_lessons_end_with_a_recall_whose_answers_are_a_file_away(number):
+    """Questions only in the lesson; the answers in solutions/NN_recall.md, linked from it.
+    Lesson 06 keeps its recall after its exercises (its cells above are shared work)."""
+    [path] = [p for p in LESSONS if p.name.startswith(number)]
+    cells = nbformat.read(path, as_version=4).cells
+    [at] = [i for i, c in enumerate(cells) if c.source.startswith("## Recall")]
+    exercises = [i for i, c in enumerate(cells) if "## Exercises" in c.source]
+    assert number == "06" or exercises == [at + 1]
+    questions = re.findall(r"^\d+\. ", cells[at].source, re.MULTILINE)
+    assert 3 <= len(questions) <= 5
+    answers = ROOT / "notebooks" / "solutions" / f"{number}_recall.md"
+    assert f"(solutions/{answers.name})" in cells[at].source
+    assert len(re.findall(r"^\d+\. ", answers.read_text(), re.MULTILINE)) == len(questions)
+
+
+def test_lesson_00_has_a_glossary_the_navigation_tool_leaves_alone():
+    cells = nbformat.read(LESSONS[0], as_version=4).cells
+    [glossary] = [c.source for c in cells if c.source.startswith("## Glossary")]
+    for term in ("**Leg**", "**First leg**", "**Conversation**", "`event_url` vs `eventUrl`",
+                 "**Answer URL**", "**Blocking**", "**NCCO**", "**Record event**",
+                 'Why "the caller"?'):
+        assert term in glossary, term
+    assert glossary in [c.source for c in add_navigation.with_navigation(LESSONS[0]).cells]

@@ -2,7 +2,8 @@
 
 - `lessons`: the exercises of lessons 01-07 (record until a key, the whole call, ...);
 - `clinic`: the clinic's exercises (lessons 08-11), including fixing a ticket's NCCO;
-- `webhooks`: lesson 12's signed-webhook exercise.
+- `webhooks`: lesson 12's signed-webhook exercise;
+- `replies`: the "write the reply" exercises (does the reply state the facts it must?).
 
 No answer is hidden in a string: each check runs the trainee's NCCO on the simulator (or reads
 their file) and judges the same evidence a trainee can plot.
@@ -26,10 +27,11 @@ from .lessons import (
     check_split_channels,
     check_whole_call,
 )
+from .replies import REPLY_FACTS, check_reply
 from .webhooks import check_tampered
 
-__all__ = ["check_agent_not_recorded", "check_blocking", "check_case_fix",
+__all__ = ["REPLY_FACTS", "check_agent_not_recorded", "check_blocking", "check_case_fix",
            "check_channels_kept", "check_collects_key", "check_hangup_function", "check_mp3",
-           "check_message_after_prompt", "check_records_until_key", "check_split_channels",
-           "check_starts_with_sound", "check_tampered", "check_whole_call", "check_whole_message",
-           "ticket_text"]
+           "check_message_after_prompt", "check_records_until_key", "check_reply",
+           "check_split_channels", "check_starts_with_sound", "check_tampered", "check_whole_call",
+           "check_whole_message", "ticket_text"]

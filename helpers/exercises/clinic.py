@@ -20,12 +20,14 @@ from ..cases import find_case
 from ..client import Lab
 from ..diagnoser import NOTICES, diagnose
 from ..verdict import Verdict, invalid_ncco
+from .misses import remembers_misses
 
 __all__ = ["check_starts_with_sound", "check_mp3", "check_collects_key", "check_channels_kept",
            "check_whole_message", "check_hangup_function", "check_case_fix", "ticket_text"]
 
 
 
+@remembers_misses
 def check_starts_with_sound(lab: Lab, ncco: list[dict], *, callee: str, at_most: float = 0.5,
                             folder: str = "recordings") -> Verdict:
     """Exercise: the recording starts with sound yet still holds a person speaking."""
@@ -51,6 +53,7 @@ def check_starts_with_sound(lab: Lab, ncco: list[dict], *, callee: str, at_most:
                          "the conversation.")
 
 
+@remembers_misses
 def check_mp3(path: str | Path, source: str | Path, *, channels: int,
               max_kb_per_minute: float) -> Verdict:
     """Exercise: `path` is an MP3 of `source` with `channels` channels, small enough, as long."""
@@ -75,6 +78,7 @@ def check_mp3(path: str | Path, source: str | Path, *, channels: int,
                          "as the recording.")
 
 
+@remembers_misses
 def check_collects_key(lab: Lab, ncco: list[dict], digits: str, *, callee: str,
                        folder: str = "recordings") -> Verdict:
     """Exercise: the NCCO's input receives `digits`, pressed while a prompt still plays."""
@@ -95,6 +99,7 @@ def check_collects_key(lab: Lab, ncco: list[dict], digits: str, *, callee: str,
                           f"\u201c{effect}\u201d. Which action was running when it came?")
 
 
+@remembers_misses
 def check_channels_kept(path: str | Path, source: str | Path, *, kept: list[int]) -> Verdict:
     """Exercise: `path` holds exactly the channels `kept` of `source`, in order, unchanged."""
     path = Path(path)
@@ -112,6 +117,7 @@ def check_channels_kept(path: str | Path, source: str | Path, *, kept: list[int]
     return Verdict(True, f"the file keeps channels {kept} of the recording and nothing else.")
 
 
+@remembers_misses
 def check_whole_message(lab: Lab, ncco: list[dict], *, callee: str,
                         folder: str = "recordings") -> Verdict:
     """Exercise: every word the caller says after the prompt is inside a recording."""
@@ -138,6 +144,7 @@ def check_whole_message(lab: Lab, ncco: list[dict], *, callee: str,
     return Verdict(True, "every word the caller said is in the recording." + closing)
 
 
+@remembers_misses
 def check_hangup_function(lab: Lab, end_call: Callable, *,
                           callee: str = NUMBERS["presses-hash"]) -> Verdict:
     """Exercise: `end_call(lab, call)` ends a call created a moment ago, without an error.
@@ -205,6 +212,7 @@ def _same_ncco(given: Any, original: Any) -> bool:
     return given == original
 
 
+@remembers_misses
 def check_case_fix(lab: Lab, case_id: str, fixed_ncco: Any) -> Verdict:
     """Exercise: fix a ticket's NCCO; the diagnoser must no longer find the customer's problem,
     and the simulated call must now do what the customer wanted (the ticket's `fix`)."""

@@ -12,6 +12,7 @@ from ..callees import NUMBERS
 from ..calls import CallResult, run_call
 from ..client import Lab
 from ..verdict import Verdict, invalid_ncco
+from .misses import remembers_misses
 
 AGENT = NUMBERS["agent"]
 
@@ -25,6 +26,7 @@ def run_checked(lab: Lab, ncco: list[dict], to: str, folder: str) -> Verdict | C
     return invalid_ncco(ncco) or run_call(lab, ncco, to, folder=folder)
 
 
+@remembers_misses
 def check_records_until_key(lab: Lab, ncco: list[dict], key: str, *, callee: str,
                             folder: str = "recordings") -> Verdict:
     """Exercise: record only until the caller presses `key`, then move on."""
@@ -43,6 +45,7 @@ def check_records_until_key(lab: Lab, ncco: list[dict], key: str, *, callee: str
                          f"answer and stopped when {key} was pressed; the NCCO then went on.")
 
 
+@remembers_misses
 def check_message_after_prompt(lab: Lab, ncco: list[dict], key: str, *, callee: str,
                                folder: str = "recordings") -> Verdict:
     """Exercise (lesson 04): play the prompt, then record the caller's message until `key`.
@@ -77,6 +80,7 @@ def check_message_after_prompt(lab: Lab, ncco: list[dict], key: str, *, callee: 
                          f"when {key} was pressed: the message, and nothing but the message.")
 
 
+@remembers_misses
 def check_whole_call(lab: Lab, ncco: list[dict], *, callee: str,
                      folder: str = "recordings") -> Verdict:
     """Exercise: the recording must cover the call from the answer to its end."""
@@ -92,6 +96,7 @@ def check_whole_call(lab: Lab, ncco: list[dict], *, callee: str,
                           "Put record first and set none of endOnSilence, timeOut, endOnKey.")
 
 
+@remembers_misses
 def check_agent_not_recorded(lab: Lab, ncco: list[dict],
                              folder: str = "recordings") -> Verdict:
     """Exercise: record the caller's message but keep the connected agent out of every file."""
@@ -116,6 +121,7 @@ def check_agent_not_recorded(lab: Lab, ncco: list[dict],
     return Verdict(True, "the caller was recorded and the agent never was.")
 
 
+@remembers_misses
 def check_blocking(ncco: list[dict], index: int, should_block: bool) -> Verdict:
     """Exercise: make record action `index` block (or not) — checked by the rules alone."""
     bad = invalid_ncco(ncco)
@@ -131,6 +137,7 @@ def check_blocking(ncco: list[dict], index: int, should_block: bool) -> Verdict:
     return Verdict(False, reason)
 
 
+@remembers_misses
 def check_split_channels(lab: Lab, ncco: list[dict], channels: int, *, callee: str,
                          folder: str = "recordings") -> Verdict:
     """Exercise: produce a recording with `channels` separate channels."""

@@ -6,8 +6,10 @@ from typing import Any
 
 from ..signed_webhooks import canonical_json, post_event
 from ..verdict import Verdict
+from .misses import remembers_misses
 
 
+@remembers_misses
 def check_tampered(lab: Any, original: dict, changed: dict) -> Verdict:
     """Exercise: an event signed as `original` but delivered as `changed` must be refused."""
     if not isinstance(original, dict) or not isinstance(changed, dict):
