@@ -19,7 +19,13 @@ from vonage_http_client.errors import HttpRequestError
 
 from . import assumptions, plots, recordings
 from .call_timeline import CALLER, CallTimeline, as_timeline
-from .calls import CallResult, RecordingDownloadError, download_recording, wait_idle
+from .calls import (
+    NOT_FOUND_MEANING,
+    CallResult,
+    RecordingDownloadError,
+    download_recording,
+    wait_idle,
+)
 from .calls import timeline as fetch_timeline
 from .client import Lab
 from .event_text import event_kind
@@ -330,9 +336,8 @@ def _in_notebook() -> bool:
 
 def _why(error: Exception) -> str:
     text = str(error)
-    if "expired" in text:
-        return (f"expired: Vonage keeps a recording {assumptions.RETENTION_DAYS} days after it "
-                "ends; this one is gone for good")
+    if text.startswith("404"):  # the status, not a body text, says what happened (§4.7)
+        return NOT_FOUND_MEANING
     if text.startswith("401"):
         return "401: only the application that made the call can fetch it"
     return text.split(". ")[0][:160]

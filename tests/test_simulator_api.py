@@ -10,6 +10,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlparse
 
 import jwt
 import pytest
@@ -254,9 +255,32 @@ def test_recordings_expire_after_thirty_days(lab, sim, downloads):
         calls.advance_clock(other, days=assumptions.RETENTION_DAYS - 1)
         assert calls.download_recording(other, event, downloads).exists()
         calls.advance_clock(other, days=2)
-        with pytest.raises(calls.RecordingDownloadError, match="30 days"):
+        with pytest.raises(calls.RecordingDownloadError, match="30 days") as expired:
             calls.download_recording(other, event, downloads / "late")
+        assert str(expired.value).startswith("404: expired (older than 30 days?) or a wrong URL")
         assert not list((downloads / "late").glob("*"))  # nothing half-written left behind
+        # the answer is the documented 404 (fact sheet §4.7), no invented "expired on" text,
+        # and the same as for a file id that never existed
+        late = raw(other, "GET", urlparse(event["recording_url"]).path, token(other))
+        wrong = raw(other, "GET", "/v1/files/" + event["recording_uuid"], token(other))
+        assert late.status_code == wrong.status_code == 404
+        assert "expired" not in late.text
+        assert {k: v for k, v in late.json().items() if k != "instance"} == {
+            k: v for k, v in wrong.json().items() if k != "instance"}
+
+
+def test_recording_url_has_a_file_id_of_its_own(lab, downloads):
+    """recording_url names the file, recording_uuid the recording (fact sheet §2.1): store the
+    URL; one rebuilt from recording_uuid points nowhere."""
+    call = calls.place_call(lab, [{"action": "record", "timeOut": 3}], quiet=True)
+    event = calls.wait_for_recording(lab, call)
+    url = urlparse(event["recording_url"])
+    file_id = url.path.rsplit("/", 1)[1]
+    assert url.path == f"/v1/files/{file_id}" and file_id != event["recording_uuid"]
+    path = calls.download_recording(lab, event, downloads)
+    assert path.stat().st_size == event["size"]
+    rebuilt = raw(lab, "GET", f"/v1/files/{event['recording_uuid']}", token(lab))
+    assert rebuilt.status_code == 404
 
 
 def test_cli_prints_one_json_line_and_serves(tmp_path):
