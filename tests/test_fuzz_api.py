@@ -116,7 +116,9 @@ def check_reply(reply: requests.Response, what: str) -> None:
         assert len(reply.content) == int(reply.headers["content-length"]), what
     if status < 400:
         return
-    assert reply.headers.get("content-type", "").startswith("application/json"), (what, status)
+    # RFC 7807 problems, as Vonage's api-errors page shows them (fact sheet §4.6)
+    assert reply.headers.get("content-type", "").startswith("application/problem+json"), \
+        (what, status)
     body = reply.json()
     assert isinstance(body, dict) and isinstance(body.get("detail"), str) and body["detail"], \
         f"{what} -> {status} without a detail: {body}"

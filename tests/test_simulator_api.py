@@ -111,6 +111,31 @@ def test_invalid_ncco_gets_400_naming_every_bad_field(lab):
     assert "3 to 10" in problems["ncco[0].endOnSilence"]["allowed"]
 
 
+def test_errors_are_vonage_problem_bodies(lab, monkeypatch):
+    """Fact sheet §4.6 (api-errors page): application/problem+json with type (URL#code),
+    title, detail, instance; invalid_parameters entries name and reason."""
+    bad = {"to": [{"type": "phone", "number": "447700900001"}], "random_from_number": True,
+           "ncco": [{"action": "talk", "text": "x"}], "length_timer": 0}
+    reply = raw(lab, "POST", "/v1/calls", token(lab), json=bad)
+    body = reply.json()
+    assert reply.status_code == 400
+    assert reply.headers["content-type"].startswith("application/problem+json")
+    assert {"type", "title", "detail", "instance", "invalid_parameters"} == set(body)
+    assert body["type"] == "https://developer.nexmo.com/api-errors#invalid-params"
+    assert {"name", "reason"} <= set(body["invalid_parameters"][0])
+    monkeypatch.setattr(assumptions, "ERROR_ECHOES_VALUE_AND_ALLOWED", False)
+    body = raw(lab, "POST", "/v1/calls", token(lab), json=bad).json()
+    assert [set(p) for p in body["invalid_parameters"]] == [{"name", "reason"}]
+    not_json = raw(lab, "POST", "/v1/calls", token(lab), data=b"{")
+    assert not_json.json()["type"].endswith("#invalid-json")
+    wrong_verb = raw(lab, "PATCH", "/v1/calls", token(lab))
+    assert wrong_verb.status_code == 405 and wrong_verb.json()["type"].endswith("#wrong-verb")
+    for status in (401, 404):
+        reply = raw(lab, "GET", "/v1/calls/nope", token(lab) if status == 404 else None)
+        assert reply.status_code == status
+        assert reply.headers["content-type"].startswith("application/problem+json")
+
+
 @pytest.mark.parametrize("body, field", [
     ({}, "to"), ({"to": "447700900001"}, "to"),
     ({"to": [{"type": "phone", "number": "1"}], "ncco": [{"action": "talk", "text": "x"}]},
