@@ -387,7 +387,8 @@ def plot_fetch_runs(runs: dict[str, FetchReport], *, title: str | None = None) -
     for column, name in enumerate(names):
         for row, (status, why, _) in enumerate(runs[name].outcomes):
             ax.add_patch(Rectangle((column - 0.45, row - 0.4), 0.9, 0.8, color=colours[status]))
-            short = {"replaced a damaged copy": "replaced"}.get(why, why.split(":")[0])
+            short = {"replaced a damaged copy": "replaced",
+                     NOT_FOUND_MEANING: "404, expired?"}.get(why, why.split(":")[0])
             label = status if status == "skipped" else f"{status}: {short}"
             ax.text(column, row, label, ha="center", va="center", fontsize=plots.FONT,
                     color="white" if status != "skipped" else "black")
