@@ -26,6 +26,19 @@ RETENTION_DAYS = 30
 #: Status code for a download after retention: the file is gone, Vonage answers Not Found.
 EXPIRED_RECORDING_STATUS = 404
 
+#: The `detail` of that 404, and of a file id that never existed. UNCONFIRMED: no source shows
+#: the body Vonage sends for an expired recording. The lab answers both with the generic
+#: `not-found` text of Vonage's API errors page (https://developer.vonage.com/en/api-errors:
+#: "The requested resource does not exist, or you do not have access to it"), so, as we expect
+#: of live Vonage, the answer cannot tell an expired recording from a wrong URL.
+FILE_NOT_FOUND_DETAIL = "The requested resource does not exist, or you do not have access to it"
+
+#: Error answers carry Vonage's documented problem fields (fact sheet §4.6: type, title, detail,
+#: instance; invalid_parameters entries with name and reason). The lab also echoes each refused
+#: field's `value` and what is `allowed`, to help trainees; Vonage documents neither. Set this
+#: to False to answer with the documented fields only.
+ERROR_ECHOES_VALUE_AND_ALLOWED = True
+
 #: Support article "Bad Request when ending calls immediately after creation": a call
 #: needs about 1-2 s to be set up; a modify request before this (virtual) age gets 400.
 CALL_SETUP_SECONDS = 1.5

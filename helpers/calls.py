@@ -22,7 +22,7 @@ from vonage_http_client.errors import HttpRequestError
 from vonage_voice.models.requests import CreateCallRequest
 from vonage_voice.models.responses import CreateCallResponse
 
-from . import rules
+from . import assumptions, rules
 from .call_timeline import CallTimeline
 from .callees import DEFAULT_CALLEE, Callee, parse_callee
 from .client import SIMULATOR_NUMBER, Lab
@@ -36,6 +36,10 @@ class RecordingDownloadError(RuntimeError):
     """A recording could not be fetched; the message says why and what to do."""
 
 
+#: What a 404 on a recording_url means: the answer cannot tell the two apart (§4.7; see
+#: assumptions.FILE_NOT_FOUND_DETAIL). The download loop reports it in these words.
+NOT_FOUND_MEANING = (f"404: expired (older than {assumptions.RETENTION_DAYS} days?) "
+                     "or a wrong URL")
 REFUSED = "the SDK's NCCO models cannot take this NCCO as written: "
 
 
@@ -217,14 +221,24 @@ def download_recording(lab: Lab, record_event: dict, folder: str | Path = "recor
 
 
 def _explain_failure(reply) -> str:
+    # The status code decides (below); the body is only quoted, and its shape varies (fact
+    # sheet §4.6: RFC 7807 `detail`/`title`, or `error_title` as a support article quotes).
     try:
         body = reply.json()
-        detail = body.get("detail") or body.get("title") or reply.text
+        body = body if isinstance(body, dict) else {}
+        detail = (body.get("detail") or body.get("title") or body.get("error_title")
+                  or reply.text[:200])
     except ValueError:
         detail = reply.text[:200]
     if reply.status_code == 401:
         return (f"401 Unauthorized: {detail} Recordings can only be fetched with a JWT of the "
                 "application that made the call.")
+    if reply.status_code == assumptions.EXPIRED_RECORDING_STATUS:
+        # The status says it all: Vonage documents 30 days of retention (fact sheet §4.7) and
+        # no body that tells an expired recording from a wrong URL (FILE_NOT_FOUND_DETAIL).
+        return (f"{NOT_FOUND_MEANING}. Vonage keeps a recording {assumptions.RETENTION_DAYS} "
+                "days after it ends; use the recording_url of its record event as it came. "
+                f"(The API said: {detail})")
     return f"{reply.status_code}: {detail}"
 
 

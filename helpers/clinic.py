@@ -19,7 +19,13 @@ from vonage_http_client.errors import HttpRequestError
 
 from . import assumptions, plots, recordings
 from .call_timeline import CALLER, CallTimeline, as_timeline
-from .calls import CallResult, RecordingDownloadError, download_recording, wait_idle
+from .calls import (
+    NOT_FOUND_MEANING,
+    CallResult,
+    RecordingDownloadError,
+    download_recording,
+    wait_idle,
+)
 from .calls import timeline as fetch_timeline
 from .client import Lab
 from .event_text import event_kind
@@ -330,9 +336,8 @@ def _in_notebook() -> bool:
 
 def _why(error: Exception) -> str:
     text = str(error)
-    if "expired" in text:
-        return (f"expired: Vonage keeps a recording {assumptions.RETENTION_DAYS} days after it "
-                "ends; this one is gone for good")
+    if text.startswith("404"):  # the status, not a body text, says what happened (§4.7)
+        return NOT_FOUND_MEANING
     if text.startswith("401"):
         return "401: only the application that made the call can fetch it"
     return text.split(". ")[0][:160]
@@ -382,7 +387,8 @@ def plot_fetch_runs(runs: dict[str, FetchReport], *, title: str | None = None) -
     for column, name in enumerate(names):
         for row, (status, why, _) in enumerate(runs[name].outcomes):
             ax.add_patch(Rectangle((column - 0.45, row - 0.4), 0.9, 0.8, color=colours[status]))
-            short = {"replaced a damaged copy": "replaced"}.get(why, why.split(":")[0])
+            short = {"replaced a damaged copy": "replaced",
+                     NOT_FOUND_MEANING: "404, expired?"}.get(why, why.split(":")[0])
             label = status if status == "skipped" else f"{status}: {short}"
             ax.text(column, row, label, ha="center", va="center", fontsize=plots.FONT,
                     color="white" if status != "skipped" else "black")

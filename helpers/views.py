@@ -60,7 +60,7 @@ def describe(result: CallResult) -> str:
 def _event_details(event: dict) -> str:
     kind = event_kind(event)
     if kind == "record":
-        return f"size={event.get('size')} bytes, recording_url=…/v1/files/<recording_uuid>"
+        return f"size={event.get('size')} bytes, recording_url=…/v1/files/<file id>"
     if "dtmf" in event:
         dtmf = event["dtmf"]
         if isinstance(dtmf, dict):
@@ -68,7 +68,7 @@ def _event_details(event: dict) -> str:
     if kind == "completed" and event.get("duration") is not None:
         return f"duration={event.get('duration')} s"
     if "transcription_url" in event:
-        return "transcription_url=…/v1/files/<recording_uuid>-transcript"
+        return "transcription_url=…/v1/files/<file id>"
     return f"to={event.get('to', '')}" if event.get("to") else ""
 
 

@@ -117,9 +117,10 @@ def test_a_recording_deleted_on_disk_is_a_404_without_the_server_path(own_lab):
     call = calls.place_call(own_lab, [{"action": "record", "timeOut": 3}], NUMBERS["talker"],
                             quiet=True)
     event = calls.wait_for_recording(own_lab, call)
-    stored = own_lab.simulator.files[event["recording_uuid"]]
+    file_id = event["recording_url"].rsplit("/", 1)[1]
+    stored = own_lab.simulator.files[file_id]
     stored.path.unlink()
-    answer = api(own_lab, "GET", f"/v1/files/{event['recording_uuid']}")
+    answer = api(own_lab, "GET", f"/v1/files/{file_id}")
     assert answer.status_code == 404, answer.text
     assert "no longer on the simulator's disk" in answer.json()["detail"]
     assert str(stored.path.parent) not in answer.text and "/" not in answer.json()["detail"]

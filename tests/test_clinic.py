@@ -63,9 +63,9 @@ def test_fetch_reports_expired_recordings_and_leaves_nothing_behind(tmp_path):
         new = _day_of_calls(other, 1)
         report = clinic.fetch_all_recordings(other, old + new, tmp_path, progress=False)
     assert [o[0] for o in report.outcomes] == ["failed", "failed", "downloaded"]
-    assert "expired" in report.outcomes[0][1] and not report.complete
+    assert report.outcomes[0][1] == calls.NOT_FOUND_MEANING and not report.complete
     assert sorted(p.name for p in tmp_path.iterdir()) == [report.paths[2].name]
-    assert "#1: failed: expired" in repr(report)
+    assert "#1: failed: 404: expired (older than 30 days?) or a wrong URL" in repr(report)
 
 
 def test_fetch_progress_is_a_text_line_outside_notebooks(lab, downloads, capsys):

@@ -116,7 +116,9 @@ def check_reply(reply: requests.Response, what: str) -> None:
         assert len(reply.content) == int(reply.headers["content-length"]), what
     if status < 400:
         return
-    assert reply.headers.get("content-type", "").startswith("application/json"), (what, status)
+    # RFC 7807 problems, as Vonage's api-errors page shows them (fact sheet §4.6)
+    assert reply.headers.get("content-type", "").startswith("application/problem+json"), \
+        (what, status)
     body = reply.json()
     assert isinstance(body, dict) and isinstance(body.get("detail"), str) and body["detail"], \
         f"{what} -> {status} without a detail: {body}"
@@ -497,7 +499,8 @@ def test_range_requests_are_answered_in_json(fz, byte_range, status):
     call = fz.sim.calls[reply.json()["uuid"]]
     assert call.delivered.wait(30)  # the recording is made and its event sent
     assert call.engine.recordings, call.engine.end_reason
-    file_id = call.engine.recordings[0].recording_uuid
+    record = next(e["payload"] for e in call.engine.events if e["kind"] == "record")
+    file_id = record["recording_url"].rsplit("/", 1)[1]  # the file's own id, not recording_uuid
     reply = fz.send("GET", "/v1/files/{file_id}", f"/v1/files/{file_id}",
                     headers={"Range": byte_range})
     assert reply.status_code == status

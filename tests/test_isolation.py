@@ -98,8 +98,9 @@ def test_a_recording_cannot_be_fetched_with_another_trainees_credentials(trainee
         reply = requests.get(event["recording_url"], headers={"Authorization": jwt_header},
                              verify=ana.sim.info()["ca_cert"], timeout=10)
         assert reply.status_code == 401
-        # and the same recording id on their own simulator does not exist
-        own_url = f"https://{other.sim.api_host}/v1/files/{event['recording_uuid']}"
+        # and the same file id on their own simulator does not exist
+        file_id = event["recording_url"].rsplit("/", 1)[1]
+        own_url = f"https://{other.sim.api_host}/v1/files/{file_id}"
         with pytest.raises(calls.RecordingDownloadError, match="404"):
             calls.download_recording(other.lab, {**event, "recording_url": own_url},
                                       tmp_path / other.name)

@@ -96,7 +96,8 @@ def test_a_hundred_concurrent_calls(load_lab, tmp_path):
         failed = [d for d in sim.calls[call.uuid].deliveries if d.get("status_code") != 200]
         assert not failed, failed
     for event, path in zip(flat, files, strict=True):
-        assert path.stat().st_size == event["size"] == sim.files[event["recording_uuid"]].size
+        assert path.stat().st_size == event["size"] == sim.files[
+            event["recording_url"].rsplit("/", 1)[1]].size
     assert len({path.name for path in files}) == len(flat) == sum(p[2] for p in plan)
     assert not list((tmp_path / "rec").glob(".part-*"))
 

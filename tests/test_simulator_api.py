@@ -10,6 +10,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlparse
 
 import jwt
 import pytest
@@ -108,6 +109,31 @@ def test_invalid_ncco_gets_400_naming_every_bad_field(lab):
     assert set(problems) == {"ncco[0].endOnSilence", "ncco[0].format"}
     assert problems["ncco[0].endOnSilence"]["value"] == 2
     assert "3 to 10" in problems["ncco[0].endOnSilence"]["allowed"]
+
+
+def test_errors_are_vonage_problem_bodies(lab, monkeypatch):
+    """Fact sheet §4.6 (api-errors page): application/problem+json with type (URL#code),
+    title, detail, instance; invalid_parameters entries name and reason."""
+    bad = {"to": [{"type": "phone", "number": "447700900001"}], "random_from_number": True,
+           "ncco": [{"action": "talk", "text": "x"}], "length_timer": 0}
+    reply = raw(lab, "POST", "/v1/calls", token(lab), json=bad)
+    body = reply.json()
+    assert reply.status_code == 400
+    assert reply.headers["content-type"].startswith("application/problem+json")
+    assert {"type", "title", "detail", "instance", "invalid_parameters"} == set(body)
+    assert body["type"] == "https://developer.nexmo.com/api-errors#invalid-params"
+    assert {"name", "reason"} <= set(body["invalid_parameters"][0])
+    monkeypatch.setattr(assumptions, "ERROR_ECHOES_VALUE_AND_ALLOWED", False)
+    body = raw(lab, "POST", "/v1/calls", token(lab), json=bad).json()
+    assert [set(p) for p in body["invalid_parameters"]] == [{"name", "reason"}]
+    not_json = raw(lab, "POST", "/v1/calls", token(lab), data=b"{")
+    assert not_json.json()["type"].endswith("#invalid-json")
+    wrong_verb = raw(lab, "PATCH", "/v1/calls", token(lab))
+    assert wrong_verb.status_code == 405 and wrong_verb.json()["type"].endswith("#wrong-verb")
+    for status in (401, 404):
+        reply = raw(lab, "GET", "/v1/calls/nope", token(lab) if status == 404 else None)
+        assert reply.status_code == status
+        assert reply.headers["content-type"].startswith("application/problem+json")
 
 
 @pytest.mark.parametrize("body, field", [
@@ -254,9 +280,32 @@ def test_recordings_expire_after_thirty_days(lab, sim, downloads):
         calls.advance_clock(other, days=assumptions.RETENTION_DAYS - 1)
         assert calls.download_recording(other, event, downloads).exists()
         calls.advance_clock(other, days=2)
-        with pytest.raises(calls.RecordingDownloadError, match="30 days"):
+        with pytest.raises(calls.RecordingDownloadError, match="30 days") as expired:
             calls.download_recording(other, event, downloads / "late")
+        assert str(expired.value).startswith("404: expired (older than 30 days?) or a wrong URL")
         assert not list((downloads / "late").glob("*"))  # nothing half-written left behind
+        # the answer is the documented 404 (fact sheet §4.7), no invented "expired on" text,
+        # and the same as for a file id that never existed
+        late = raw(other, "GET", urlparse(event["recording_url"]).path, token(other))
+        wrong = raw(other, "GET", "/v1/files/" + event["recording_uuid"], token(other))
+        assert late.status_code == wrong.status_code == 404
+        assert "expired" not in late.text
+        assert {k: v for k, v in late.json().items() if k != "instance"} == {
+            k: v for k, v in wrong.json().items() if k != "instance"}
+
+
+def test_recording_url_has_a_file_id_of_its_own(lab, downloads):
+    """recording_url names the file, recording_uuid the recording (fact sheet §2.1): store the
+    URL; one rebuilt from recording_uuid points nowhere."""
+    call = calls.place_call(lab, [{"action": "record", "timeOut": 3}], quiet=True)
+    event = calls.wait_for_recording(lab, call)
+    url = urlparse(event["recording_url"])
+    file_id = url.path.rsplit("/", 1)[1]
+    assert url.path == f"/v1/files/{file_id}" and file_id != event["recording_uuid"]
+    path = calls.download_recording(lab, event, downloads)
+    assert path.stat().st_size == event["size"]
+    rebuilt = raw(lab, "GET", f"/v1/files/{event['recording_uuid']}", token(lab))
+    assert rebuilt.status_code == 404
 
 
 def test_cli_prints_one_json_line_and_serves(tmp_path):

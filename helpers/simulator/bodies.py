@@ -19,6 +19,16 @@ from starlette.responses import FileResponse, JSONResponse
 from .. import assumptions, rules
 
 ERRORS = "https://developer.nexmo.com/api-errors"
+#: Vonage errors are RFC 7807 problems (fact sheet §4.6; https://developer.vonage.com/en/api-errors
+#: shows "Content-Type: application/problem+json" and type/title/detail/instance).
+PROBLEM_JSON = "application/problem+json"
+#: `type` codes (the part after '#'), each from Vonage's pages: a value that is refused is
+#: `invalid-params` (api-errors, generic errors: "The value of one or more parameters is
+#: invalid"), a body that is not JSON is `invalid-json` and a wrong method `wrong-verb`
+#: (https://developer.vonage.com/en/api-standards/http-codes/4xx). The Voice API's exact 400
+#: body is UNCONFIRMED (§4.6: its spec defines no error schema; customers have reported other
+#: shapes), so the lab uses the documented general one.
+INVALID_PARAMS, INVALID_JSON, WRONG_VERB = "invalid-params", "invalid-json", "wrong-verb"
 P = rules.Param
 
 CALL_PARAMS = rules._params(
@@ -60,17 +70,22 @@ MAX_CLOCK_OFFSET = 100 * 365 * 86400  # seconds; far beyond any retention rule, 
 
 
 class ApiError(Exception):
-    """An error answer in Vonage's shape."""
+    """An error answer in Vonage's problem shape (§4.6), sent as application/problem+json."""
 
     def __init__(self, status: int, title: str, detail: str,
-                 invalid: list[dict] | None = None, kind: str = "bad-request"):
+                 invalid: list[dict] | None = None, kind: str = INVALID_PARAMS):
         super().__init__(detail)
         self.status, self.title, self.detail, self.invalid, self.kind = (
             status, title, detail, invalid, kind)
 
     def response(self) -> JSONResponse:
-        return JSONResponse(capped_error_body(self.kind, self.title, self.detail, self.invalid),
-                            status_code=self.status)
+        return problem_response(
+            capped_error_body(self.kind, self.title, self.detail, self.invalid), self.status)
+
+
+def problem_response(body: dict, status: int) -> JSONResponse:
+    """An RFC 7807 problem answer, with the media type Vonage's api-errors page shows."""
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
 
 MAX_ERROR_BODY = 4096  # bytes of an error answer: a huge request never gets a huge echo
@@ -93,7 +108,11 @@ def _short(value: Any) -> Any:
 def capped_error_body(kind: str, title: str, detail: str,
                       invalid: list[dict] | None) -> dict:
     """Vonage's error shape, under MAX_ERROR_BODY bytes: echoed values, reasons and the detail
-    are cut short, and entries that do not fit are counted instead of listed."""
+    are cut short, and entries that do not fit are counted instead of listed.
+
+    `type`, `title`, `detail`, `instance` and `invalid_parameters` entries with `name` and
+    `reason` are Vonage's (§4.6). The `value` and `allowed` of an entry are the lab's own
+    additions (assumptions.ERROR_ECHOES_VALUE_AND_ALLOWED), left out when that is False."""
     body = {"type": f"{ERRORS}#{kind}", "title": title, "detail": _cut(str(detail), MAX_DETAIL),
             "instance": str(uuidlib.uuid4())}
     if not invalid:
@@ -101,6 +120,8 @@ def capped_error_body(kind: str, title: str, detail: str,
     size = len(json.dumps(body)) + 40
     kept = []
     for entry in invalid:
+        if not assumptions.ERROR_ECHOES_VALUE_AND_ALLOWED:
+            entry = {k: v for k, v in entry.items() if k in ("name", "reason")}
         short = {k: _short(v) if k == "value" else _cut(str(v), 3 * MAX_ECHO)
                  for k, v in entry.items()}
         cost = len(json.dumps(short)) + 2
@@ -195,9 +216,9 @@ async def read_json(request: Request) -> Any:
             f"it nests deeper than {MAX_DEPTH} levels"
     if problem is None:
         return body
-    raise bad_request(f"The body is not valid JSON: {problem}.",
-                      [_invalid("body", raw[:80].decode("utf-8", "replace"),
-                                "not valid JSON")]) from None
+    raise ApiError(400, "Bad Request", f"The body is not valid JSON: {problem}.",
+                   [_invalid("body", raw[:80].decode("utf-8", "replace"), "not valid JSON")],
+                   kind=INVALID_JSON) from None
 
 
 def fetch_ncco(url: str, method: str, query: dict) -> list:

@@ -32,6 +32,11 @@ from .engine import CallEngine, RecordingRun
 from .keys import Credentials, ensure_credentials, ensure_private_dir
 
 
+def new_file_id() -> str:
+    """The id of a stored file in /v1/files/<id>: a fresh UUID, never the recording_uuid."""
+    return str(uuidlib.uuid4())
+
+
 @dataclass
 class StoredFile:
     """A finished recording (or transcript) the files endpoint serves."""
@@ -462,11 +467,15 @@ class Simulator:
         size = audio.encode_recording(rec.sounds, rec.start, rec.end, rec.format, rec.split,
                                       rec.channels, path, participants=rec.participants)
         ended_at = engine.created_at + timedelta(seconds=rec.end)
+        # The file id in recording_url is the file's own, not the recording_uuid (fact sheet
+        # §2.1: WH-2021 and the .NET/Java SDK test payloads show two different ids), so a
+        # client must store recording_url and cannot rebuild it from recording_uuid.
+        file_id = new_file_id()
         with self.lock:
-            self.files[rec.recording_uuid] = StoredFile(path, size, MEDIA_TYPES[rec.format],
-                                                        ended_at, engine.uuid)
+            self.files[file_id] = StoredFile(path, size, MEDIA_TYPES[rec.format], ended_at,
+                                             engine.uuid)
         payload = {"start_time": engine.iso(rec.start), "recording_url":
-                   f"https://{self.api_host}/v1/files/{rec.recording_uuid}", "size": size,
+                   f"https://{self.api_host}/v1/files/{file_id}", "size": size,
                    "recording_uuid": rec.recording_uuid, "end_time": engine.iso(rec.end),
                    "conversation_uuid": engine.conversation_uuid,
                    "timestamp": engine.iso(rec.end)}
@@ -485,8 +494,8 @@ class Simulator:
     def _transcribe(self, call: Call, rec: RecordingRun, settings: dict, ended_at: datetime,
                     session: requests.Session) -> None:
         engine = call.engine
-        file_id = f"{rec.recording_uuid}-transcript"
-        path = self.recordings_dir / f"{file_id}.json"
+        file_id = new_file_id()  # a file of its own, like the recording (fact sheet §2.1)
+        path = self.recordings_dir / f"{rec.recording_uuid}-transcript.json"
         # Recording guide: transcription language defaults to en-US; the transcript holds
         # what was said in the recording window, per channel when split (its JSON shape is
         # the lab's own: no public source shows one).

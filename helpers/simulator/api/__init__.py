@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..bodies import ApiError
+from ..bodies import WRONG_VERB, ApiError
 from ..engine import CallStateError
 from .applications import get_application, list_applications, update_application
 from .calls import (
@@ -98,8 +98,9 @@ async def call_state_error(request: Request, exc: CallStateError) -> Response:
 
 async def http_error(request: Request, exc: HTTPException) -> Response:
     title = {404: "Not Found", 405: "Method Not Allowed"}.get(exc.status_code, "Error")
+    kind = {404: "not-found", 405: WRONG_VERB}.get(exc.status_code, "error")  # bodies.py
     return ApiError(exc.status_code, title, f"{request.method} {request.url.path}: "
-                    f"{exc.detail}", kind=title.lower().replace(" ", "-")).response()
+                    f"{exc.detail}", kind=kind).response()
 
 
 async def server_error(request: Request, exc: Exception) -> Response:

@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 
 from ..application import basic_auth_ok, update_problems
 from ..auth import unauthorized_body
-from ..bodies import ApiError, read_json
+from ..bodies import ApiError, problem_response, read_json
 from .common import Handler, simulator
 
 
@@ -32,8 +32,7 @@ def requires_basic(handler: Handler) -> Handler:
                       "pair: create the client with vonage.Auth(api_key=..., api_secret=...) "
                       "using the simulator's api_key and api_secret (its ready line, or "
                       "Simulator.info()). A JWT is not accepted here.")
-            return JSONResponse(unauthorized_body(detail, str(uuidlib.uuid4())),
-                                status_code=401)
+            return problem_response(unauthorized_body(detail, str(uuidlib.uuid4())), 401)
         return await handler(request)
     return checked
 

@@ -283,17 +283,13 @@ async def download(request: Request) -> Response:
     sim = simulator(request)
     file_id = request.path_params["file_id"]
     stored = sim.files.get(file_id)
-    if stored is None:
-        raise ApiError(404, "Not Found", f"No recording {file_id}. If the record event "
-                       "has not arrived yet, wait for it; the URL is in its "
-                       "recording_url.", kind="not-found")
-    if sim.now() >= stored.expires_at():
-        raise ApiError(assumptions.EXPIRED_RECORDING_STATUS, "Not Found",
-                       f"Recording {file_id} expired on "
-                       f"{stored.expires_at():%Y-%m-%dT%H:%M:%SZ}: Vonage keeps "
-                       f"recordings for {assumptions.RETENTION_DAYS} days after they end. "
-                       "Download recordings as soon as the record event arrives.",
-                       kind="not-found")
+    # An unknown file id and a recording past retention (30 days, fact sheet §4.7) get the
+    # same documented answer: 404 with the generic not-found problem (api-errors page). No
+    # source shows an "expired on" text, so the lab invents none (assumptions.
+    # FILE_NOT_FOUND_DETAIL); the download helpers explain what a 404 can mean.
+    if stored is None or sim.now() >= stored.expires_at():
+        raise ApiError(assumptions.EXPIRED_RECORDING_STATUS if stored else 404, "Not Found",
+                       assumptions.FILE_NOT_FOUND_DETAIL, kind="not-found")
     if not stored.path.is_file():  # deleted on disk: say so without naming the server's path
         raise ApiError(404, "Not Found", f"Recording {file_id} is no longer on the simulator's "
                        "disk (its file was deleted). Record the call again.", kind="not-found")

@@ -13,10 +13,10 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from ..auth import AuthError, check_bearer, unauthorized_body
-from ..bodies import ApiError, bad_request
+from ..bodies import ApiError, bad_request, problem_response
 
 if TYPE_CHECKING:  # types only: the server imports this package to build its app
     from ..server import Call, Simulator
@@ -38,8 +38,7 @@ def requires_jwt(handler: Handler) -> Handler:
             check_bearer(request.headers.get("authorization"), creds.application_id,
                          creds.public_key_pem)
         except AuthError as err:
-            return JSONResponse(unauthorized_body(err.detail, str(uuidlib.uuid4())),
-                                status_code=401)
+            return problem_response(unauthorized_body(err.detail, str(uuidlib.uuid4())), 401)
         return await handler(request)
     return checked
 
