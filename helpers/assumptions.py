@@ -242,6 +242,11 @@ LABELS: dict[str, tuple[str, str]] = {
         "each record makes its own recording and record event; whether two can run at once "
         "is not written",
     ),
+    "BEEP_SECONDS": (
+        f"the beep is {BEEP_SECONDS} s at {BEEP_HZ:.0f} Hz and is heard at the start of the file",
+        "beepStart plays \"a beep\" when the recording starts; its length, pitch and whether "
+        "the file holds it are not written",
+    ),
     "EXPIRED_RECORDING_STATUS": (
         f"a download after {RETENTION_DAYS} days gets {EXPIRED_RECORDING_STATUS} Not Found",
         f"recordings are kept {RETENTION_DAYS} days; the answer after that is not written",

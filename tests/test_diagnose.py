@@ -314,6 +314,9 @@ def test_findings_that_rest_on_an_assumption_carry_its_label():
                                   "MP3_MAX_CHANNELS"),
         "two-records": ([{"action": "record"}, {"action": "talk", "text": "Hello"},
                          {"action": "record"}], "RECORDS_CAN_OVERLAP"),
+        "beep-after-prompt": ([{"action": "talk", "text": "Leave a message"},
+                               {"action": "record", "beepStart": True, "endOnKey": "#"}],
+                              "BEEP_SECONDS"),
     }
     for code, (ncco, name) in cases.items():
         finding = next(f for f in diagnose(ncco).findings if f.code == code)

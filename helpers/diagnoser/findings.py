@@ -35,7 +35,8 @@ FINDINGS: dict[str, str] = {
     "pressed during the prompt are lost.",
     "wrong-case-name": "A parameter name in the wrong case (timeout, endonkey, eventurl): "
     "Vonage does not know it.",
-    "beep-after-prompt": "beepStart on a record that follows a prompt: the voicemail pattern "
+    "beep-after-prompt": "beepStart on a record that follows a prompt: the shape of Vonage's "
+    "voicemail examples "
     "(fine), but nothing before the beep is recorded.",
     "two-records": "More than one recording in one NCCO: separate files and record events.",
     "mp3-too-many-channels": f"format mp3 with more than {assumptions.MP3_MAX_CHANNELS} "

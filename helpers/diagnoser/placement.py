@@ -266,9 +266,12 @@ def beep_after_prompt(ctx: Context) -> list[Finding]:
         found.append(Finding(
             "beep-after-prompt", i,
             f"Action {i} beeps when it starts, after {names([ctx.describe(j) for j in prompts])}"
-            f", {when} s after the answer. That is the voicemail pattern: prompt, beep, "
-            "message. Anything said before the beep is not recorded, and the beep itself opens "
-            f"the file ({assumptions.BEEP_SECONDS} s).",
+            f", {when} s after the answer. That is the shape of Vonage's voicemail examples: "
+            "prompt, beep, message" + ("" if rules.is_blocking(body) else
+                                       " (they also give the record an end: endOnSilence, "
+                                       "endOnKey)") +
+            ". Anything said before the beep is not recorded, and in the lab the beep itself "
+            f"opens the file ({assumptions.BEEP_SECONDS} s).",
             "To record from the answer instead, put the record first (the prompt still "
-            "plays)."))
+            "plays).", ("BEEP_SECONDS",)))
     return found
