@@ -86,6 +86,7 @@ from .clinic import (
     size_table,
 )
 from .diagnoser import diagnose
+from .switches import assume, assumed
 from .signed_webhooks import send_test_event
 
 # Self-checks: every exercise answers with a Verdict
@@ -121,7 +122,8 @@ __all__ = [
     # connecting
     "Lab", "connect",
     # calls, timelines and recordings
-    "CallTimeline", "RecordingDownloadError", "advance_clock", "download_recording", "paced",
+    "CallTimeline", "RecordingDownloadError", "advance_clock", "assume", "assumed",
+    "download_recording", "paced",
     "place_call", "run_call", "sdk_changes", "set_callee", "timeline", "wait_for_recording",
     "wait_idle", "wait_until_ended", "drop_channel", "ffmpeg_status", "keep_channel",
     "leading_silence", "load", "split_channels", "to_mp3", "to_wav", "trim_leading_silence",

@@ -9,6 +9,17 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlparse
 
+#: `channels` without `split: "conversation"` does nothing: the file is mono, every party
+#: mixed. UNCONFIRMED (fact sheet §1.1): the docs say only that split "must also be enabled"
+#: for channels; whether Vonage then records mono, refuses, or splits anyway is not written.
+#: (The Python SDK adds split itself when channels is given: checked, fact sheet §5.3.)
+CHANNELS_NEED_SPLIT = True
+
+#: Two record actions in one NCCO can record at the same time: a non-blocking one keeps
+#: recording while a later one starts, so the overlap is in both files. UNCONFIRMED (fact
+#: sheet §1.2: "whether two record actions can run at once" is not documented).
+RECORDS_CAN_OVERLAP = True
+
 #: Default `format` of a record action (Vonage docs say mp3; the SDK leaves it unset).
 DEFAULT_FORMAT = "mp3"
 
@@ -16,8 +27,12 @@ DEFAULT_FORMAT = "mp3"
 #: A recording without `timeOut` (blocking or not) is cut at this length.
 DEFAULT_RECORD_TIMEOUT = 7200
 
-#: The seed article: a non-blocking `record` that is the *last* action keeps the call up
-#: and recording until the callee hangs up ("record the rest of the call, end on disconnect").
+#: A non-blocking `record` that is the *last* action keeps the call up and recording until
+#: the callee hangs up. UNCONFIRMED (fact sheet §1.2, §7.3): the support article "How do I
+#: record a certain part of the call" says only that such a recording should "terminate on
+#: disconnect"; the NCCO reference says "When all the actions in the NCCO are complete, the
+#: Call ends", which read literally ends the call (and the recording) at once. The simulator
+#: can run a call either way (`helpers.switches.assume`, lesson 04).
 RECORD_LAST_HOLDS_CALL = True
 
 #: Recordings are kept for this many days after they end (seed article: 30 days).
@@ -122,8 +137,9 @@ CHANNELS_ONLY_FOR_PARTIES_IN_THE_RECORDING = True
 NCCO_AUDIO_CHANNEL = 1
 
 #: An MP3 file holds one or two channels. When a split recording has more than two channels
-#: and no `format`, it is made as wav (as we recall Vonage's NCCO reference: "mp3, or wav when
-#: recording more than 2 channels"); an explicit mp3 with more channels is rejected.
+#: and no `format`, it is made as wav (documented: NCCO reference, Java and .NET SDK docs:
+#: "mp3, or wav when recording more than 2 channels"). UNCONFIRMED (fact sheet §1.1): what
+#: Vonage does with an explicit mp3 and more channels; the lab rejects it.
 MP3_MAX_CHANNELS = 2
 DEFAULT_MULTICHANNEL_FORMAT = "wav"
 
@@ -205,3 +221,54 @@ ANSWER_RETRY_STATUSES = frozenset({429, 503, 504})
 #: after the error event. UNCONFIRMED: Vonage does not document it; `failed` ("could not
 #: connect") is the lab's choice.
 ANSWER_FAILED_STATUS = "failed"
+
+
+# --- labels: where a text rests on one of the choices above, it says so ----------------------
+
+#: Constant name -> (what the lab does, what the docs say). Each value reads after
+#: "lab assumption: " and "; the docs say ", so every text that rests on a constant can carry
+#: the same one line (`label`). A trainer who settles a point edits it here, once.
+LABELS: dict[str, tuple[str, str]] = {
+    "RECORD_LAST_HOLDS_CALL": (
+        "a record with no end condition that is the last action keeps the call up, "
+        "recording, until the caller hangs up",
+        "only that such a recording should \"terminate on disconnect\" (support article "
+        "\"How do I record a certain part of the call\"), while the NCCO reference says "
+        "\"When all the actions in the NCCO are complete, the Call ends\"",
+    ),
+    "DEFAULT_RECORD_TIMEOUT": (
+        f"a recording that nothing else ends stops after {DEFAULT_RECORD_TIMEOUT} s",
+        f"{DEFAULT_RECORD_TIMEOUT} s is the largest timeOut and the call's default "
+        "length_timer; no page gives a recording without timeOut its own limit",
+    ),
+    "MP3_MAX_CHANNELS": (
+        f"format mp3 with more than {MP3_MAX_CHANNELS} channels is refused",
+        f"the format is \"mp3, or wav when recording more than {MP3_MAX_CHANNELS} channels\" "
+        "when none is given; what happens to an explicit mp3 is not written",
+    ),
+    "CHANNELS_NEED_SPLIT": (
+        "channels without split: \"conversation\" gives one mixed (mono) channel",
+        "split \"must also be enabled\" for channels; what happens without it is not written",
+    ),
+    "RECORDS_CAN_OVERLAP": (
+        "two record actions can record at the same time, so the overlap is in both files",
+        "each record makes its own recording and record event; whether two can run at once "
+        "is not written",
+    ),
+    "BEEP_SECONDS": (
+        f"the beep is {BEEP_SECONDS} s at {BEEP_HZ:.0f} Hz and is heard at the start of the file",
+        "beepStart plays \"a beep\" when the recording starts; its length, pitch and whether "
+        "the file holds it are not written",
+    ),
+    "EXPIRED_RECORDING_STATUS": (
+        f"a download after {RETENTION_DAYS} days gets {EXPIRED_RECORDING_STATUS} Not Found",
+        f"recordings are kept {RETENTION_DAYS} days; the answer after that is not written",
+    ),
+}
+
+
+def label(name: str) -> str:
+    """The one line a text carries when it rests on the assumption `name`: "Lab assumption
+    (NAME): what the lab does; the docs say what they say." """
+    lab, docs = LABELS[name]
+    return f"Lab assumption ({name}): {lab}; the docs say {docs}."

@@ -117,7 +117,8 @@ def _actions(timeline: CallTimeline, rel) -> tuple[list[_Bar], list[_Bar]]:
         if action == "record" and stop is None and run is not None and not run.blocking:
             until = run.end
             holds = any(e["what"] == "holding" and e["t"] == entry["t"] for e in log)
-            label = "record: last action, holds the call open" if holds else \
+            # assumptions.RECORD_LAST_HOLDS_CALL: the caption says it is the lab's reading
+            label = "record: last action, holds the call open (lab assumption)" if holds else \
                 "record, not blocking: the NCCO moves on"
         elif action in ("talk", "stream") and body.get("bargeIn"):
             kind = "tts" if action == "talk" else "music"

@@ -44,6 +44,7 @@ class Param:
     required: bool = False
     fields: dict[str, Param] = field(default_factory=dict)
     requires: str | None = None  # the parameter that must be set for this one to apply
+    assumptions: tuple[str, ...] = ()  # assumptions.LABELS names its text rests on
 
     def allowed(self) -> str:
         """What this parameter accepts, in words a trainee can act on."""
@@ -193,6 +194,7 @@ RECORD_PARAMS: dict[str, Param] = _params(
         default=assumptions.DEFAULT_FORMAT,
         default_note=f"{assumptions.DEFAULT_FORMAT!r} ({assumptions.DEFAULT_MULTICHANNEL_FORMAT!r} "
         f"with more than {assumptions.MP3_MAX_CHANNELS} channels)",
+        assumptions=("MP3_MAX_CHANNELS",),
     ),
     Param(
         "split",
@@ -210,6 +212,7 @@ RECORD_PARAMS: dict[str, Param] = _params(
         maximum=32,
         default_note=f"unset ({assumptions.DEFAULT_SPLIT_CHANNELS} with split)",
         requires="split",
+        assumptions=("CHANNELS_NEED_SPLIT",),
     ),
     Param(
         "endOnSilence",
@@ -235,6 +238,7 @@ RECORD_PARAMS: dict[str, Param] = _params(
         blocking=True,
         unit="seconds",
         default_note=f"unset (recordings stop at {assumptions.DEFAULT_RECORD_TIMEOUT} s)",
+        assumptions=("DEFAULT_RECORD_TIMEOUT",),
     ),
     Param("beepStart", "bool", "Play a beep when the recording starts.", default=False),
     Param(
@@ -646,7 +650,8 @@ def _check_record_combination(index: int, body: dict) -> list[Problem]:
         return [Problem(index, "record", "channels", channels,
                         f"at most {assumptions.MP3_MAX_CHANNELS} with format mp3",
                         f"An mp3 file holds at most {assumptions.MP3_MAX_CHANNELS} channels; "
-                        f"for {channels} set format to 'wav' or 'ogg' (lab assumption).")]
+                        f"for {channels} set format to 'wav' or 'ogg'. "
+                        + assumptions.label("MP3_MAX_CHANNELS"))]
     return []
 
 
@@ -694,8 +699,10 @@ def record_format(action: dict) -> str:
 
 
 def channel_count(action: dict) -> int:
-    """How many channels the recording of this record action has."""
-    if action.get("split") != "conversation":
+    """How many channels the recording of this record action has (channels without split:
+    one, assumptions.CHANNELS_NEED_SPLIT)."""
+    if action.get("split") != "conversation" and (
+            assumptions.CHANNELS_NEED_SPLIT or not action.get("channels")):
         return 1
     return action.get("channels") or assumptions.DEFAULT_SPLIT_CHANNELS
 
@@ -743,6 +750,8 @@ def explain(ncco: Any) -> str:
         lines.append(f"Action {i} (record) starts recording {start}.")
         if is_blocking(action):
             lines.append("  " + blocking_reason(action))
+            if action.get("timeOut") is None:
+                lines.append("  " + assumptions.label("DEFAULT_RECORD_TIMEOUT"))
             if after:
                 lines.append(f"  Then the NCCO continues with {_describe_action(after[0])}.")
         else:
@@ -753,15 +762,22 @@ def explain(ncco: Any) -> str:
             elif assumptions.RECORD_LAST_HOLDS_CALL:
                 lines.append("  Not blocking, and it is the last action: the call stays up and "
                              "records until the caller hangs up (the rest of the call).")
+                lines.append("  " + assumptions.label("RECORD_LAST_HOLDS_CALL"))
+            else:
+                lines.append("  Not blocking, and it is the last action: the NCCO is then "
+                             "complete, so the call ends at once and the recording is "
+                             "(nearly) empty.")
         fmt = record_format(action)
         channels = channel_count(action)
         layout = "mono, every party mixed" if channels == 1 else (
             f"{channels} channels: channel 0 what the caller says, channel 1 what they hear"
             + (", extra parties on the last channel" if channels > 2 else ""))
         lines.append(f"  Saved as {fmt}, {layout}.")
-        if action.get("channels") and action.get("split") != "conversation":
+        if action.get("channels") and action.get("split") != "conversation" \
+                and assumptions.CHANNELS_NEED_SPLIT:
             lines.append("  Note: channels has no effect without split: \"conversation\" "
                          "(the Python SDK adds split for you).")
+            lines.append("  " + assumptions.label("CHANNELS_NEED_SPLIT"))
         if action.get("beepStart"):
             lines.append("  A beep marks the start.")
         target = (action.get("eventUrl") or ["the call's event_url"])[0]
@@ -781,6 +797,7 @@ def record_table() -> list[dict[str, str]]:
     """Rows for a docs table of the record action, generated from RECORD_PARAMS."""
     return [
         {"parameter": p.name, "allowed": p.allowed(), "default": p.default_text(),
-         "blocks the NCCO": "yes" if p.blocking else "no", "what it does": p.summary}
+         "blocks the NCCO": "yes" if p.blocking else "no", "what it does": p.summary,
+         "lab assumption": " ".join(assumptions.label(name) for name in p.assumptions)}
         for p in RECORD_PARAMS.values()
     ]

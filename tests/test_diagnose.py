@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import rules
+from helpers import assumptions, rules
 from helpers.callees import PERSONAS
 from helpers.cases import Case, find_case, load_cases
 from helpers.client import Lab
@@ -51,6 +51,27 @@ def test_the_library_holds_at_least_15_complete_tickets():
         assert set(case.expected.get("findings", [])) <= set(FINDINGS), case.id
         callee = case.callee
         assert isinstance(callee, dict) or callee is None or callee in PERSONAS, case.id
+
+
+#: Claims the docs do not support (content review #2, #6, #7, #8, #14): no ticket answer, which
+#: support staff send to customers, may make them again.
+UNSUPPORTED_CLAIMS = (
+    "wait for the 'answered'", "wait for the answered", "records until the caller hangs up",
+    "record last keeps", "stays up", "is refused", "are refused",
+    "vonage records one mixed channel", "vonage records one mono", "channels only takes effect",
+    "the two recordings overlap", "is in both files", "voicemail pattern",
+)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_ticket_answers_promise_no_undocumented_behaviour(case: Case):
+    answer = case.answer.lower()
+    assert not [claim for claim in UNSUPPORTED_CLAIMS if claim in answer], case.answer
+
+
+def test_the_hangup_answer_gives_the_support_article_s_fix():
+    answer = find_case("hangup-bad-request").answer
+    assert "at least 2 seconds" in answer and "retry" in answer and "400" in answer
 
 
 def test_every_finding_code_is_exercised_by_a_case():
@@ -281,6 +302,34 @@ def test_record_late_says_when_nothing_was_lost(lab, downloads):
     assert "nothing was lost" in late.message
     quiet = next(f for f in diagnose(ncco, "447700900005").findings if f.code == "record-late")
     assert "simulated" not in quiet.message
+
+
+def test_findings_that_rest_on_an_assumption_carry_its_label():
+    cases = {
+        "record-only-action": ([{"action": "record"}], "RECORD_LAST_HOLDS_CALL"),
+        "channels-without-split": ([{"action": "record", "channels": 2},
+                                    {"action": "talk", "text": "Bye"}], "CHANNELS_NEED_SPLIT"),
+        "mp3-too-many-channels": ([{"action": "record", "format": "mp3",
+                                    "split": "conversation", "channels": 4}],
+                                  "MP3_MAX_CHANNELS"),
+        "two-records": ([{"action": "record"}, {"action": "talk", "text": "Hello"},
+                         {"action": "record"}], "RECORDS_CAN_OVERLAP"),
+        "beep-after-prompt": ([{"action": "talk", "text": "Leave a message"},
+                               {"action": "record", "beepStart": True, "endOnKey": "#"}],
+                              "BEEP_SECONDS"),
+    }
+    for code, (ncco, name) in cases.items():
+        finding = next(f for f in diagnose(ncco).findings if f.code == code)
+        assert name in finding.assumptions, code
+        assert assumptions.label(name) in str(finding), code
+    plain = next(f for f in diagnose([{"action": "record", "timeOut": 30}]).findings
+                 if f.code == "record-only-action")
+    assert plain.assumptions == () and "Lab assumption" not in str(plain)
+
+
+def test_a_labelled_finding_is_labelled_in_the_report(lab, downloads):
+    report = find_case("hangup-bad-request").diagnose(lab, folder=str(downloads)).report()
+    assert assumptions.label("RECORD_LAST_HOLDS_CALL") in report
 
 
 def test_record_only_says_what_a_blocking_record_does(lab, downloads):

@@ -134,6 +134,45 @@ def test_explain_says_what_is_recorded_and_what_ends_it():
     assert "Nothing is recorded" in rules.explain([{"action": "talk", "text": "hi"}])
 
 
+def test_every_assumption_label_names_a_constant_and_says_what_the_docs_say():
+    for name in assumptions.LABELS:
+        assert hasattr(assumptions, name), name
+        text = assumptions.label(name)
+        assert text.startswith(f"Lab assumption ({name}): ") and "; the docs say " in text
+        assert text.endswith(".") and "\n" not in text
+
+
+def test_explain_labels_record_last_as_a_lab_assumption_and_quotes_the_reference():
+    text = rules.explain([{"action": "talk", "text": "Leave a message"}, {"action": "record"}])
+    assert assumptions.label("RECORD_LAST_HOLDS_CALL") in text
+    assert "When all the actions in the NCCO are complete, the Call ends" in text
+    # a record that is not last rests on no assumption: no label
+    assert "Lab assumption" not in rules.explain([{"action": "record"},
+                                                  {"action": "talk", "text": "Hello"}])
+
+
+def test_explain_labels_the_other_assumptions_it_rests_on():
+    no_timeout = rules.explain([{"action": "record", "endOnKey": "#"},
+                                {"action": "talk", "text": "Bye"}])
+    assert assumptions.label("DEFAULT_RECORD_TIMEOUT") in no_timeout
+    assert "Lab assumption" not in rules.explain([{"action": "record", "timeOut": 30},
+                                                  {"action": "talk", "text": "Bye"}])
+    no_split = rules.explain([{"action": "record", "channels": 2},
+                              {"action": "talk", "text": "Bye"}])
+    assert assumptions.label("CHANNELS_NEED_SPLIT") in no_split
+    mp3 = rules.validate([{"action": "record", "format": "mp3", "split": "conversation",
+                           "channels": 4}])
+    assert assumptions.label("MP3_MAX_CHANNELS") in mp3[0].message
+
+
+def test_the_record_table_labels_the_rows_that_rest_on_an_assumption():
+    rows = {row["parameter"]: row for row in rules.record_table()}
+    assert rows["timeOut"]["lab assumption"] == assumptions.label("DEFAULT_RECORD_TIMEOUT")
+    assert rows["channels"]["lab assumption"] == assumptions.label("CHANNELS_NEED_SPLIT")
+    assert rows["format"]["lab assumption"] == assumptions.label("MP3_MAX_CHANNELS")
+    assert rows["endOnKey"]["lab assumption"] == ""
+
+
 def test_docs_table_comes_from_the_rules():
     rows = {row["parameter"]: row for row in rules.record_table()}
     assert list(rows) == list(rules.RECORD_PARAMS)

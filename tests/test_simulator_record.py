@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from helpers import assumptions, callees, calls, tts
+from helpers import assumptions, callees, calls, switches, tts
 
 TALKER, PRESSES_HASH, SILENT, VOICEMAIL, AGENT, KEYPAD, EARLY = (
     "447700900001", "447700900002", "447700900005", "447700900006", "447700900007",
@@ -69,6 +69,29 @@ def test_record_last_without_timeout_records_the_rest_until_hangup(lab, download
     talk = tts.talk_seconds("Please leave a message after the tone")
     assert window(tl) == (pytest.approx(talk, abs=1e-3), pytest.approx(16.0))  # hangup at 16 s
     assert tl.end_reason == "the person on the call hung up"
+
+
+def test_record_last_the_reference_s_way_ends_the_call_when_the_ncco_runs_out(lab):
+    """RECORD_LAST_HOLDS_CALL switched off for the calls of one block (lesson 04): "When all
+    the actions in the NCCO are complete, the Call ends", so the recording is (nearly) empty."""
+    ncco = [{"action": "talk", "text": "Please leave a message after the tone"},
+            {"action": "record", "beepStart": True}]
+    with switches.assume(lab, RECORD_LAST_HOLDS_CALL=False) as now:
+        assert now["RECORD_LAST_HOLDS_CALL"] is False
+        _, (event,), tl = run(lab, ncco, to=VOICEMAIL)
+    assert switches.assumed(lab)["RECORD_LAST_HOLDS_CALL"] is assumptions.RECORD_LAST_HOLDS_CALL
+    start, end = window(tl)
+    assert end - start < 0.1 and tl.status == "completed"
+    assert "ran out of actions" in tl.end_reason or "no more actions" in tl.end_reason
+
+
+def test_only_known_assumptions_can_be_switched_and_only_to_true_or_false(lab):
+    http = lab.vonage.http_client
+    for body in ({"NO_SUCH_THING": True}, {"RECORD_LAST_HOLDS_CALL": "no"}, {}):
+        with pytest.raises(Exception) as err:
+            http.put(lab.api_host, "/_sim/assumptions", body)
+        assert "400" in str(err.value) or "Invalid" in str(err.value)
+    assert switches.assumed(lab)["RECORD_LAST_HOLDS_CALL"] is assumptions.RECORD_LAST_HOLDS_CALL
 
 
 def test_record_last_with_a_silent_caller_runs_until_length_timer(lab):

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import rules
+from .. import assumptions, rules
 from ..assumptions import stream_seconds
 from ..call_timeline import CALLER, CallTimeline, Window
 from ..callees import Callee
@@ -27,10 +27,13 @@ class Finding:
     index: int | None
     message: str
     fix: str
+    #: the assumptions.LABELS names the message rests on: each adds its one-line label
+    assumptions: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         where = "" if self.index is None else f" action {self.index}"
-        return f"[{self.code}]{where}: {self.message}\n    Fix: {self.fix}"
+        labels = "".join(f"\n    {assumptions.label(name)}" for name in self.assumptions)
+        return f"[{self.code}]{where}: {self.message}{labels}\n    Fix: {self.fix}"
 
     def labelled(self, notice: bool) -> str:
         """The finding as a report line. A notice (nothing is wrong) says so up front, and its

@@ -19,8 +19,8 @@ FINDINGS: dict[str, str] = {
     "over: the conversation is not recorded.",
     "record-late": "A record after a prompt, wait or input starts late: what the caller says "
     "first is not recorded.",
-    "channels-without-split": "channels without split: \"conversation\" gives a mono file when "
-    "the NCCO is sent as plain JSON.",
+    "channels-without-split": "channels without split: \"conversation\", which the docs say "
+    "must also be set; sent as plain JSON the lab records mono (lab assumption).",
     "end-on-silence-whole-call": "endOnSilence on a record meant for the whole call stops it "
     "at the first pause (and holds the NCCO until then).",
     "record-only-action": "A record as the only action: the caller hears nothing and the call "
@@ -35,11 +35,13 @@ FINDINGS: dict[str, str] = {
     "pressed during the prompt are lost.",
     "wrong-case-name": "A parameter name in the wrong case (timeout, endonkey, eventurl): "
     "Vonage does not know it.",
-    "beep-after-prompt": "beepStart on a record that follows a prompt: the voicemail pattern "
+    "beep-after-prompt": "beepStart on a record that follows a prompt: the shape of Vonage's "
+    "voicemail examples "
     "(fine), but nothing before the beep is recorded.",
     "two-records": "More than one recording in one NCCO: separate files and record events.",
     "mp3-too-many-channels": f"format mp3 with more than {assumptions.MP3_MAX_CHANNELS} "
-    f"channels: an mp3 holds at most {assumptions.MP3_MAX_CHANNELS}.",
+    f"channels: an mp3 file holds at most {assumptions.MP3_MAX_CHANNELS} (the lab refuses it: "
+    "lab assumption).",
     "connect-recorded-mono": "A mono recording over a connect: both parties in one channel, "
     "inseparable afterwards.",
     "no-record-action": "Nothing in the NCCO records.",

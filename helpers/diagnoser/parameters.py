@@ -26,10 +26,10 @@ def channels_without_split(ctx: Context) -> list[Finding]:
             continue
         n = body.get("channels")
         message = (f"Action {i} sets channels: {json.dumps(n)} without split: "
-                   "\"conversation\". Sent as plain JSON (an answer_url, curl, another SDK) "
-                   "Vonage records one mono channel and channels does nothing. The Python SDK's "
-                   "Record model adds split for you, which is why the same NCCO gives "
-                   "separate channels from Python.")
+                   "\"conversation\", which the recording guide says must also be enabled. "
+                   "Sent as plain JSON (an answer_url, curl, another SDK) the lab records one "
+                   "mono channel. The Python SDK's Record model adds split for you, which is "
+                   "why the same NCCO gives separate channels from Python.")
         window = ctx.window(i)
         if window:
             got = rules.channel_count(window.run.params)
@@ -37,7 +37,8 @@ def channels_without_split(ctx: Context) -> list[Finding]:
                    "the NCCO was sent as plain JSON")
             message += f" In the simulated call the file has {got} channel(s): {how}."
         found.append(Finding("channels-without-split", i, message,
-                             "Add \"split\": \"conversation\" beside channels."))
+                             "Add \"split\": \"conversation\" beside channels.",
+                             ("CHANNELS_NEED_SPLIT",)))
     return found
 
 
@@ -247,10 +248,10 @@ def mp3_channels(ctx: Context) -> list[Finding]:
             found.append(Finding(
                 "mp3-too-many-channels", i,
                 f"Action {i} asks for {n} channels in an mp3, but an mp3 file holds at most "
-                f"{most}. The lab rejects it (our reading of Vonage's reference: mp3, or wav "
-                f"when recording more than {most} channels).",
+                f"{most}. The lab rejects it; what Vonage does is not documented.",
                 "Set \"format\": \"wav\" (or \"ogg\"), or leave format out: with more than "
-                f"{most} channels the file is then {assumptions.DEFAULT_MULTICHANNEL_FORMAT}."))
+                f"{most} channels the file is then {assumptions.DEFAULT_MULTICHANNEL_FORMAT} "
+                "(documented).", ("MP3_MAX_CHANNELS",)))
     return found
 
 
@@ -276,7 +277,7 @@ def hit_maximum(ctx: Context) -> list[Finding]:
                else "."),
             f"Bound it: timeOut ({RANGE['timeOut']}) or endOnSilence ({RANGE['endOnSilence']}), "
             "both for a voicemail; or set length_timer on the call so a line that nobody hangs "
-            "up is closed."))
+            "up is closed.", () if by_length else ("DEFAULT_RECORD_TIMEOUT",)))
     return found
 
 

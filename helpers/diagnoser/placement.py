@@ -162,15 +162,18 @@ def record_only(ctx: Context) -> list[Finding]:
     body = ctx.actions[0]
     heard = "only a beep" if body.get("beepStart") is True else "no greeting, no beep"
     message = f"This NCCO is a record and nothing else: the caller hears nothing ({heard})"
+    labels: tuple[str, ...] = ()
     if rules.is_blocking(body):
+        labels = () if body.get("timeOut") is not None else ("DEFAULT_RECORD_TIMEOUT",)
         message += (f", and because the record blocks, the call ends as soon as the recording "
                     f"stops ({rules.end_conditions(body)}): the NCCO has nothing left to do.")
     elif assumptions.RECORD_LAST_HOLDS_CALL:
-        message += (", and the record does not block, so only the caller ends it: the call "
-                    "stays up, silent and recording, until they hang up (the lab's assumption "
-                    "for a non-blocking record that is last: Vonage's \"record last, no "
-                    "time-out, ends on disconnect\"). A line that never hangs up is recorded "
-                    f"for the {assumptions.DEFAULT_RECORD_TIMEOUT} s maximum.")
+        message += (", and the record does not block. In the lab only the caller ends it: the "
+                    "call stays up, silent and recording, until they hang up, and a line that "
+                    f"never hangs up is recorded for {assumptions.DEFAULT_RECORD_TIMEOUT} s. "
+                    "Read as the NCCO reference's rule, the NCCO is complete at once, so the "
+                    "call ends and the recording is empty.")
+        labels = ("RECORD_LAST_HOLDS_CALL", "DEFAULT_RECORD_TIMEOUT")
     else:
         message += (", and the record does not block, so the NCCO is done at once: the call "
                     "ends immediately and the recording is empty.")
@@ -183,7 +186,7 @@ def record_only(ctx: Context) -> list[Finding]:
     return [Finding("record-only-action", 0, message,
                     "Greet the caller first with a talk (\"This call is recorded; please speak "
                     f"after the beep\"){beep}; bound the recording with timeOut or "
-                    "endOnSilence, or connect the caller to someone after it.")]
+                    "endOnSilence, or connect the caller to someone after it.", labels)]
 
 
 @check
@@ -194,10 +197,12 @@ def two_records(ctx: Context) -> list[Finding]:
     message = (f"This NCCO records {len(recorders)} times (actions "
                f"{names([str(i) for i in recorders])}): each makes its own file and sends its "
                "own record event.")
-    first = ctx.actions[recorders[0]]
-    if ctx.kind(recorders[0]) == "record" and not rules.is_blocking(first):
-        message += (f" Action {recorders[0]} does not block, so it is still recording when "
-                    f"action {recorders[1]} starts: that audio is in both files.")
+    first, labels = ctx.actions[recorders[0]], ()
+    if ctx.kind(recorders[0]) == "record" and not rules.is_blocking(first) \
+            and assumptions.RECORDS_CAN_OVERLAP:
+        message += (f" Action {recorders[0]} does not block, so in the lab it is still "
+                    f"recording when action {recorders[1]} starts: that audio is in both files.")
+        labels = ("RECORDS_CAN_OVERLAP",)
     if ctx.simulated:
         runs = ctx.windows()
         message += f" The simulated call made {len(runs)} recording(s)" + (": " + "; ".join(
@@ -205,7 +210,7 @@ def two_records(ctx: Context) -> list[Finding]:
             if runs else "") + "."
     return [Finding("two-records", recorders[1], message,
                     "Use one record if you want one file. If several are meant, match each "
-                    "record event to its action by recording_uuid and start_time.")]
+                    "record event to its action by recording_uuid and start_time.", labels)]
 
 
 @check
@@ -261,9 +266,12 @@ def beep_after_prompt(ctx: Context) -> list[Finding]:
         found.append(Finding(
             "beep-after-prompt", i,
             f"Action {i} beeps when it starts, after {names([ctx.describe(j) for j in prompts])}"
-            f", {when} s after the answer. That is the voicemail pattern: prompt, beep, "
-            "message. Anything said before the beep is not recorded, and the beep itself opens "
-            f"the file ({assumptions.BEEP_SECONDS} s).",
+            f", {when} s after the answer. That is the shape of Vonage's voicemail examples: "
+            "prompt, beep, message" + ("" if rules.is_blocking(body) else
+                                       " (they also give the record an end: endOnSilence, "
+                                       "endOnKey)") +
+            ". Anything said before the beep is not recorded, and in the lab the beep itself "
+            f"opens the file ({assumptions.BEEP_SECONDS} s).",
             "To record from the answer instead, put the record first (the prompt still "
-            "plays)."))
+            "plays).", ("BEEP_SECONDS",)))
     return found

@@ -443,7 +443,7 @@ def encode_recording(
                 if offset + block < total:
                     pending = pool.submit(render, offset + block)
                 out.write(data)
-        if fmt == "mp3":
+        if fmt == "mp3" and total:  # no samples, no frame: an empty file (0 bytes)
             add_info_tag(tmp, total)
 
     atomic_write(path, encode, mode=0o600)  # recordings hold voices: owner only

@@ -57,7 +57,10 @@ class RecordingRun:
 
     @property
     def split(self) -> bool:
-        return self.params.get("split") == "conversation"
+        """Split into channels: split "conversation", or channels alone when
+        assumptions.CHANNELS_NEED_SPLIT is turned off."""
+        return self.params.get("split") == "conversation" or (
+            not assumptions.CHANNELS_NEED_SPLIT and bool(self.params.get("channels")))
 
     @property
     def channels(self) -> int | None:
@@ -99,7 +102,8 @@ class CallEngine:
                  resolve_callee: Callable[[str], Callee],
                  new_uuid: Callable[[], str], created_at: datetime, event_url: list | None,
                  event_method: str = "POST", length_timer: float | None = None,
-                 ringing_timer: float | None = None, direction: str = "outbound"):
+                 ringing_timer: float | None = None, direction: str = "outbound",
+                 record_last_holds_call: bool | None = None):
         self.uuid, self.conversation_uuid = uuid, conversation_uuid
         self.to_number, self.from_number = to_number, from_number
         # ncco None: it comes from the answer URL, asked for when the call is answered
@@ -111,6 +115,10 @@ class CallEngine:
         self.event_url, self.event_method = event_url, event_method
         self.length_timer = length_timer or assumptions.DEFAULT_LENGTH_TIMER
         self.ringing_timer = ringing_timer
+        # assumptions.RECORD_LAST_HOLDS_CALL, unless the simulator runs this call the other way
+        self.record_last_holds_call = (assumptions.RECORD_LAST_HOLDS_CALL
+                                       if record_last_holds_call is None
+                                       else record_last_holds_call)
         self.t = 0.0
         self.status = "started"
         self.answered: float | None = None
@@ -355,7 +363,7 @@ class CallEngine:
         self._next()
 
     def _ncco_done(self) -> None:
-        if assumptions.RECORD_LAST_HOLDS_CALL and self.last_started and \
+        if self.record_last_holds_call and self.last_started and \
                 self.last_started[1] == "record" and any(
                     r.action_index == self.last_started[0] for r in self.active):
             self.log.append({"t": self.t, "what": "holding",
@@ -364,6 +372,9 @@ class CallEngine:
         self._finish("completed", "the NCCO ran out of actions")
 
     def _start_record(self, index: int, body: dict) -> None:
+        if not assumptions.RECORDS_CAN_OVERLAP:
+            for other in list(self.active):
+                self._end_recording(other, "a later record action started")
         rec = RecordingRun(self.new_uuid(), index, dict(body), self.t, rules.is_blocking(body),
                            token=next(self._tokens))
         self.recordings.append(rec)

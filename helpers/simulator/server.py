@@ -106,6 +106,10 @@ class Simulator:
         # The application's settings (Applications API v2), kept in the state folder.
         self.application = ApplicationSettings(self.credentials.state_dir)
         self.answer_retry_delay = assumptions.ANSWER_RETRY_DELAY
+        # The lab assumptions a trainee may switch for the calls created next (PUT
+        # /_sim/assumptions), to run a call the way the docs read instead of the lab's way.
+        self.assumed: dict[str, bool] = {
+            "RECORD_LAST_HOLDS_CALL": assumptions.RECORD_LAST_HOLDS_CALL}
         self._serving: Serving | None = None
 
     # --- lifecycle ----
@@ -203,7 +207,8 @@ class Simulator:
                             new_uuid=lambda: str(uuidlib.uuid4()), created_at=self.now(),
                             event_url=event_url, event_method=event_method,
                             length_timer=length_timer, ringing_timer=ringing_timer,
-                            direction=direction)
+                            direction=direction,
+                            record_last_holds_call=self.assumed["RECORD_LAST_HOLDS_CALL"])
         call = Call(engine, self.pace, answer)
         if call.pace is None:
             call.catch_up()  # to its end, before the caller hears of it

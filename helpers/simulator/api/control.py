@@ -127,6 +127,29 @@ async def set_call_pace(request: Request) -> Response:
 
 
 @requires_jwt
+async def show_assumptions(request: Request) -> Response:
+    return JSONResponse(simulator(request).assumed)
+
+
+@requires_jwt
+async def set_assumptions(request: Request) -> Response:
+    """Switch lab assumptions for the calls created next: {"RECORD_LAST_HOLDS_CALL": false}."""
+    sim, body = simulator(request), await read_json(request)
+    if not isinstance(body, dict) or not body:
+        raise bad_request("Invalid assumptions.", [_invalid(
+            "body", body, "Send an object such as {\"RECORD_LAST_HOLDS_CALL\": false}.")])
+    for name, value in body.items():
+        if name not in sim.assumed:
+            raise bad_request("Invalid assumptions.", [_invalid(
+                name, value, "Only these can be switched: " + ", ".join(sim.assumed) + ".")])
+        if not isinstance(value, bool):
+            raise bad_request("Invalid assumptions.", [_invalid(
+                name, value, f"{name} must be true or false.")])
+    sim.assumed.update(body)
+    return JSONResponse(sim.assumed)
+
+
+@requires_jwt
 async def timeline(request: Request) -> Response:
     call = get_call(request)
     with call.cond:
