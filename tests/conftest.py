@@ -29,3 +29,18 @@ def sim(lab):
 @pytest.fixture
 def downloads(tmp_path):
     return tmp_path / "downloads"
+
+
+@pytest.fixture
+def own_lab(tmp_path):
+    """A Lab with a simulator and a receiver of its own, for tests that stop, flood or crowd
+    them without touching the shared one."""
+    from helpers.client import lab_for
+    from helpers.simulator.server import Simulator
+
+    sim = Simulator(state_dir=tmp_path / "sim")
+    sim.start()
+    lab = lab_for(sim, tmp_path / "events.jsonl")
+    yield lab
+    lab.receiver.stop()
+    sim.stop()

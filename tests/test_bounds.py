@@ -14,20 +14,9 @@ import pytest
 import requests
 
 from helpers.callees import NUMBERS
-from helpers.client import lab_for
 from helpers.serving import serve_in_thread
 from helpers.simulator import outbound
 from helpers.simulator.server import Simulator
-
-
-@pytest.fixture
-def own_lab(tmp_path):
-    sim = Simulator(state_dir=tmp_path / "sim")
-    sim.start()
-    lab = lab_for(sim, tmp_path / "events.jsonl")
-    yield lab
-    lab.receiver.stop()
-    sim.stop()
 
 
 def bearer(lab) -> dict:

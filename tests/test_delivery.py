@@ -11,28 +11,15 @@ import threading
 import time
 from collections import Counter
 
-import pytest
 import requests
 
 from helpers import assumptions, calls
 from helpers.callees import NUMBERS
-from helpers.client import lab_for
 from helpers.receiver import EventLog, Receiver, event_kind
 from helpers.serving import serve_in_thread
 from helpers.simulator import outbound
-from helpers.simulator.server import Simulator
 
 ID = assumptions.EVENT_ID_HEADER
-
-
-@pytest.fixture
-def own_lab(tmp_path):
-    sim = Simulator(state_dir=tmp_path / "sim")
-    sim.start()
-    lab = lab_for(sim, tmp_path / "events.jsonl")
-    yield lab
-    lab.receiver.stop()
-    sim.stop()
 
 
 def key(record: dict) -> tuple:

@@ -15,13 +15,10 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import pytest
-
 from helpers import calls
 from helpers.callees import NUMBERS
-from helpers.client import Lab, lab_for
+from helpers.client import Lab
 from helpers.receiver import EventLog, Receiver, event_kind
-from helpers.simulator.server import Simulator
 
 ROOT = Path(__file__).resolve().parents[1]
 CALLS = 100
@@ -40,17 +37,6 @@ MIX = [  # (who answers, NCCO, recordings expected)
 ]
 
 
-@pytest.fixture
-def load_lab(tmp_path):
-    """A Lab with a simulator and a receiver of its own: a hundred calls crowd nobody else."""
-    sim = Simulator(state_dir=tmp_path / "sim")
-    sim.start()
-    lab = lab_for(sim, tmp_path / "events.jsonl")
-    yield lab
-    lab.receiver.stop()
-    sim.stop()
-
-
 def key(record: dict) -> tuple:
     """What makes an event one event: its kind, leg or recording, and time."""
     return (event_kind(record), record.get("uuid") or record.get("recording_uuid"),
@@ -64,8 +50,8 @@ def sent_by_simulator(lab: Lab, call) -> Counter:
                    if str(e["url"]).startswith(lab.receiver.url))
 
 
-def test_a_hundred_concurrent_calls(load_lab, tmp_path):
-    lab, sim = load_lab, load_lab.simulator
+def test_a_hundred_concurrent_calls(own_lab, tmp_path):
+    lab, sim = own_lab, own_lab.simulator
     plan = [MIX[n % len(MIX)] for n in range(CALLS)]
     started = time.perf_counter()
     with ThreadPoolExecutor(16) as pool:
@@ -112,8 +98,8 @@ def test_a_hundred_concurrent_calls(load_lab, tmp_path):
     assert wall < 120, summary
 
 
-def test_the_receiver_keeps_every_event_across_a_restart(load_lab):
-    lab = load_lab
+def test_the_receiver_keeps_every_event_across_a_restart(own_lab):
+    lab = own_lab
     ncco = [{"action": "record", "timeOut": 3}]
     first = [calls.place_call(lab, ncco, NUMBERS["talker"], quiet=True) for _ in range(5)]
     for call in first:
