@@ -270,5 +270,10 @@ LABELS: dict[str, tuple[str, str]] = {
 def label(name: str) -> str:
     """The one line a text carries when it rests on the assumption `name`: "Lab assumption
     (NAME): what the lab does; the docs say what they say." """
+    from .settled import settled_line  # a trainer's live result replaces the assumption
+
+    settled = settled_line(name)
+    if settled is not None:
+        return settled
     lab, docs = LABELS[name]
     return f"Lab assumption ({name}): {lab}; the docs say {docs}."

@@ -333,6 +333,20 @@ class Lab:
         self.close()
 
 
+def _apply_settled(lab: Lab) -> None:
+    """Run the simulator the way a trainer's live calls settled it (helpers.settled), for the
+    assumptions it can switch; the others change only the labels texts carry."""
+    from .settled import load
+
+    results = load()
+    if not results:
+        return
+    switchable = lab.vonage.http_client.get(lab.api_host, "/_sim/assumptions")
+    wanted = {name: entry["holds"] for name, entry in results.items() if name in switchable}
+    if wanted:
+        lab.vonage.http_client.put(lab.api_host, "/_sim/assumptions", wanted)
+
+
 def lab_for(simulator, events_file: str | Path) -> Lab:
     """A Lab on a given (started) simulator, with its own receiver that trusts its signatures.
 
@@ -366,6 +380,7 @@ def connect(mode: str | None = None, env_file: str | Path | None = None,
         if existing is not None and existing.receiver.running:
             return existing
         _simulator_labs[log_path] = lab_for(shared_simulator(), log_path)
+        _apply_settled(_simulator_labs[log_path])
         return _simulator_labs[log_path]
     if not settings.application_id or not settings.private_key:
         raise LabSetupError("Live mode needs VONAGE_APPLICATION_ID and VONAGE_PRIVATE_KEY "
