@@ -382,17 +382,24 @@ def build_app(events: EventLog, signature_secret: str | None = None,
 
     from . import signed_webhooks
 
+    def signature_check(request: Request, body: bytes):
+        """The signed-webhook check of one request (POST: its body; GET: its query), or None
+        when this receiver verifies nothing."""
+        if signature_secret is None:
+            return None
+        signed = body if request.method == "POST" else signed_webhooks.query_body(
+            request.query_params)
+        return signed_webhooks.verify(request.headers.get("authorization"), signed,
+                                      signature_secret)
+
     async def receive(request: Request) -> JSONResponse:
         body = await request.body() if request.method == "POST" else b""
         received: dict[str, Any] = {"method": request.method, "path": request.url.path,
                                     "at": datetime.now(UTC).isoformat(timespec="milliseconds")}
         if request.query_params:
             received["query"] = dict(request.query_params)
-        if signature_secret is not None:
-            signed = body if request.method == "POST" else signed_webhooks.query_body(
-                request.query_params)
-            check = signed_webhooks.verify(request.headers.get("authorization"), signed,
-                                           signature_secret)
+        check = signature_check(request, body)
+        if check is not None:
             if not check:
                 text = body.decode("utf-8", "replace")
                 refused = {**received, "body": text[:MAX_KEPT_BODY]}
@@ -430,14 +437,10 @@ def build_app(events: EventLog, signature_secret: str | None = None,
         if answers is None or answers.source is None:
             return await receive(request)  # no answer set: an ordinary event path
         body = await request.body() if request.method == "POST" else b""
-        if signature_secret is not None:
-            signed = body if request.method == "POST" else signed_webhooks.query_body(
-                request.query_params)
-            check = signed_webhooks.verify(request.headers.get("authorization"), signed,
-                                           signature_secret)
-            if not check:
-                return JSONResponse({"title": "Unauthorized", "reason": check.reason},
-                                    status_code=401)
+        check = signature_check(request, body)
+        if check is not None and not check:
+            return JSONResponse({"title": "Unauthorized", "reason": check.reason},
+                                status_code=401)
         try:
             fields = strict_json(body) if body.strip() else dict(request.query_params)
             if not isinstance(fields, dict):
