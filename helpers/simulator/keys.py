@@ -215,50 +215,44 @@ def _ensure_app_id(state: Path) -> str:
         return app_id
 
 
-def _ensure_signature_secret(state: Path) -> str:
-    path = state / SIGNATURE_SECRET
+def _kept_text(path: Path, valid, make) -> str:
+    """A short secret kept in the state folder: reused when `valid` (and made private again if
+    someone loosened it), otherwise made once with `make` and written 0600."""
     try:
-        secret = path.read_text(encoding="ascii").strip()
+        value = path.read_text(encoding="ascii").strip()
     except (OSError, ValueError):
-        secret = ""
-    if len(secret) >= SECRET_MIN_LENGTH and secret.isascii() and secret.isprintable():
+        value = ""
+    if valid(value):
         _tighten(path)
-        return secret
-    secret = secrets.token_urlsafe(36)  # 48 characters
-    _write(path, (secret + "\n").encode("ascii"), 0o600)
-    return secret
+        return value
+    value = make()
+    _write(path, (value + "\n").encode("ascii"), 0o600)
+    return value
+
+
+def _ensure_signature_secret(state: Path) -> str:
+    return _kept_text(
+        state / SIGNATURE_SECRET,
+        lambda s: len(s) >= SECRET_MIN_LENGTH and s.isascii() and s.isprintable(),
+        lambda: secrets.token_urlsafe(36))  # 48 characters
 
 
 def _ensure_api_secret(state: Path) -> str:
     """The account's API secret (kept 0600 like the other secrets), made once."""
-    path = state / API_SECRET
-    try:
-        secret = path.read_text(encoding="ascii").strip()
-    except (OSError, ValueError):
-        secret = ""
-    if len(secret) == API_SECRET_LENGTH and secret.isascii() and secret.isalnum():
-        _tighten(path)
-        return secret
     alphabet = string.ascii_letters + string.digits
-    secret = "".join(secrets.choice(alphabet) for _ in range(API_SECRET_LENGTH))
-    _write(path, (secret + "\n").encode("ascii"), 0o600)
-    return secret
+    return _kept_text(
+        state / API_SECRET,
+        lambda s: len(s) == API_SECRET_LENGTH and s.isascii() and s.isalnum(),
+        lambda: "".join(secrets.choice(alphabet) for _ in range(API_SECRET_LENGTH)))
 
 
 def _ensure_number(state: Path) -> str:
     """The application's phone number, made once and kept (0600, like the rest of the state)."""
-    path = state / NUMBER
-    try:
-        number = path.read_text(encoding="ascii").strip()
-    except (OSError, ValueError):
-        number = ""
-    if len(number) == len(NUMBER_PREFIX) + 3 and number.startswith(NUMBER_PREFIX) and \
-            number.isdigit() and int(number[-3:]) >= NUMBER_LOWEST:
-        _tighten(path)
-        return number
-    number = NUMBER_PREFIX + str(NUMBER_LOWEST + secrets.randbelow(1000 - NUMBER_LOWEST))
-    _write(path, (number + "\n").encode("ascii"), 0o600)
-    return number
+    return _kept_text(
+        state / NUMBER,
+        lambda n: len(n) == len(NUMBER_PREFIX) + 3 and n.startswith(NUMBER_PREFIX)
+        and n.isdigit() and int(n[-3:]) >= NUMBER_LOWEST,
+        lambda: NUMBER_PREFIX + str(NUMBER_LOWEST + secrets.randbelow(1000 - NUMBER_LOWEST)))
 
 
 # --- checks --------------------------------------------------------------------------------------
