@@ -93,6 +93,7 @@ from .signed_webhooks import send_test_event
 from .exercises import (
     REPLY_FACTS,
     check_agent_not_recorded,
+    check_answers_at_once,
     check_blocking,
     check_case_fix,
     check_channels_kept,
@@ -139,7 +140,8 @@ __all__ = [
     "plot_voices_in_mono", "recorded_span", "seconds_until_answered", "size_table", "diagnose",
     "send_test_event",
     # self-checks
-    "Verdict", "REPLY_FACTS", "check_agent_not_recorded", "check_blocking", "check_case_fix",
+    "Verdict", "REPLY_FACTS", "check_agent_not_recorded", "check_answers_at_once",
+    "check_blocking", "check_case_fix",
     "check_channels_kept", "check_collects_key", "check_hangup_function", "check_mp3",
     "check_message_after_prompt", "check_records_until_key", "check_reply",
     "check_split_channels", "check_starts_with_sound", "check_tampered", "check_whole_call",

@@ -222,6 +222,24 @@ ANSWER_RETRY_STATUSES = frozenset({429, 503, 504})
 #: connect") is the lab's choice.
 ANSWER_FAILED_STATUS = "failed"
 
+#: A slow answer URL (support article title "Why is there an extended silence at the
+#: beginning of a call"; Vonage blog "Best Practices for Contact Center with Vonage Voice API
+#: and Client SDK", 2023-05-09: "If your webhook endpoint takes a long time to return an NCCO,
+#: for example, 4 seconds, your customer calling in won't be able to hear anything except for
+#: silence during those 4 seconds"; NCCO reference: the NCCO is fetched when the call is
+#: answered). UNCONFIRMED: when the `answered` event is sent. Chosen here: the call counts as
+#: answered when the answer URL is asked (the `answered` event, the caller's script clock and
+#: the timeline's zero), and its NCCO starts when the reply arrives; the caller hears silence
+#: in between. False: the call counts as answered when the reply arrives.
+ANSWERED_BEFORE_NCCO = True
+
+#: How long an answer URL took, as the simulator counts it: the reply's own statement in this
+#: header (seconds), never the wall time it measured, so the same notebook gives the same
+#: timeline on every run. The lab's receiver sends it when `lab.answer(..., delay=N)` makes it
+#: wait N real seconds before replying. Vonage knows no such header (it would just wait); an
+#: answer URL without it costs no virtual time, however long it really took.
+ANSWER_SECONDS_HEADER = "X-Lab-Answer-Seconds"
+
 
 # --- labels: where a text rests on one of the choices above, it says so ----------------------
 
@@ -259,6 +277,13 @@ LABELS: dict[str, tuple[str, str]] = {
         f"the beep is {BEEP_SECONDS} s at {BEEP_HZ:.0f} Hz and is heard at the start of the file",
         "beepStart plays \"a beep\" when the recording starts; its length, pitch and whether "
         "the file holds it are not written",
+    ),
+    "ANSWERED_BEFORE_NCCO": (
+        "the call is answered when the answer URL is asked, and its NCCO starts when the "
+        "reply arrives, so the caller hears silence for as long as the answer URL takes",
+        "the caller hears \"nothing except for silence\" while the answer URL takes its time "
+        "(Vonage blog \"Best Practices for Contact Center\"); when the answered event is sent "
+        "is not written",
     ),
     "EXPIRED_RECORDING_STATUS": (
         f"a download after {RETENTION_DAYS} days gets {EXPIRED_RECORDING_STATUS} Not Found",

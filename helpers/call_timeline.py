@@ -158,6 +158,19 @@ class CallTimeline:
         return sorted((self.rel(s.start), self.rel(s.end)) for s in self.sounds
                       if (sources is None or s.source in sources) and s.kind in kinds)
 
+    def first_heard(self) -> float | None:
+        """Seconds from the answer until the caller first hears the NCCO's own audio (a talk,
+        a stream, a beep); None if it never plays."""
+        spans = self.spans((APP,), ("tts", "music", "beep"))
+        return spans[0][0] if spans else None
+
+    def answer_wait(self) -> float:
+        """Seconds the answer URL took to reply, as the simulator counted them (0 when it
+        replied at once; assumptions.ANSWER_SECONDS_HEADER)."""
+        asked = next((e["t"] for e in self.log if e["what"] == "answer_request"), None)
+        reply = next((e["t"] for e in self.log if e["what"] == "answer_reply"), None)
+        return 0.0 if asked is None or reply is None else reply - asked
+
     def event_rows(self) -> list[EventRow]:
         """The webhooks the simulator sent for this call, in time order."""
         rows = [EventRow(self.rel(e["t"]), "notify" if e["kind"] == "notify" else

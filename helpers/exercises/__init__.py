@@ -10,6 +10,7 @@ their file) and judges the same evidence a trainee can plot.
 """
 
 from .clinic import (
+    check_answers_at_once,
     check_case_fix,
     check_channels_kept,
     check_collects_key,
@@ -30,7 +31,8 @@ from .lessons import (
 from .replies import REPLY_FACTS, check_reply
 from .webhooks import check_tampered
 
-__all__ = ["REPLY_FACTS", "check_agent_not_recorded", "check_blocking", "check_case_fix",
+__all__ = ["REPLY_FACTS", "check_agent_not_recorded", "check_answers_at_once",
+           "check_blocking", "check_case_fix",
            "check_channels_kept", "check_collects_key", "check_hangup_function", "check_mp3",
            "check_message_after_prompt", "check_records_until_key", "check_reply",
            "check_split_channels", "check_starts_with_sound", "check_tampered", "check_whole_call",

@@ -110,6 +110,7 @@ class CallEngine:
         self.ncco, self.pc = (None if ncco is None else list(ncco)), 0
         self.direction = direction  # inbound: `callee` is the caller; the platform answers
         self.awaiting_ncco = False  # asked for the NCCO; the clock stops until it comes
+        self.reply_after = 0.0  # seconds the answer URL took (declared), heard as silence
         self.callee, self.resolve_callee, self.new_uuid = callee, resolve_callee, new_uuid
         self.created_at = created_at
         self.event_url, self.event_method = event_url, event_method
@@ -225,11 +226,28 @@ class CallEngine:
         if self.ncco is None:  # fetched now that the call is answered (see answer_request)
             self._request_ncco()
             return
+        if self.reply_after > 0 and not assumptions.ANSWERED_BEFORE_NCCO:
+            self._at(self.t + self.reply_after, "late_answer")  # answered with the reply
+            return
         self.answered = self.t
         self._emit_status("answered")
         self._schedule_party(self.callee, FIRST_LEG, self.t, None)
         self._at(self.t + self.length_timer, "length_timer")
+        if self.reply_after > 0:  # assumptions.ANSWERED_BEFORE_NCCO: silence until the reply
+            self._at(self.t + self.reply_after, "answer_reply", self.ncco)
+            return
         self._next()
+
+    def _on_late_answer(self) -> None:
+        self.log.append({"t": self.t, "what": "answer_reply", "seconds": self.reply_after})
+        self.reply_after = 0.0
+        self._on_answer()
+
+    def _on_answer_reply(self, ncco: list[dict]) -> None:
+        """The slow answer URL's NCCO arrives: it starts now, unless a transfer replaced it."""
+        self.log.append({"t": self.t, "what": "answer_reply", "seconds": self.reply_after})
+        if self.ncco is ncco:  # else a transfer replaced it, and its NCCO already runs
+            self._next()
 
     # --- the answer URL: the NCCO is fetched when the call is answered, never before ----
     def _request_ncco(self) -> None:
@@ -245,11 +263,14 @@ class CallEngine:
         return {"to": self.to_number, "from": self.from_number, "uuid": self.uuid,
                 "conversation_uuid": self.conversation_uuid, "endpoint_type": "phone"}
 
-    def ncco_arrived(self, ncco: list[dict]) -> None:
-        """The answer URL gave a valid NCCO: the call is answered and runs it."""
+    def ncco_arrived(self, ncco: list[dict], after: float = 0.0) -> None:
+        """The answer URL gave a valid NCCO: the call is answered and runs it. `after`: the
+        seconds the answer URL took to reply (assumptions.ANSWER_SECONDS_HEADER); the caller is
+        answered at the request and hears silence until then (ANSWERED_BEFORE_NCCO)."""
         if self.ended is not None or not self.awaiting_ncco:
             return
         self.ncco, self.awaiting_ncco = list(ncco), False
+        self.reply_after = max(0.0, float(after))
         self._on_answer()
 
     def ncco_failed(self, reason: str) -> None:
@@ -481,6 +502,16 @@ class CallEngine:
         else:
             self._wait_for(index, body["action"], duration)
 
+    def _stop_ncco_audio(self) -> None:
+        """A transfer replaces the NCCO: its talk or stream playing now (bargeIn ones too)
+        stops; audio sent into the call through the API (PUT talk/stream) plays on."""
+        injected = {i for indexes in self.injected.values() for i in indexes}
+        for i, sound in enumerate(self.sounds):
+            if sound.source == APP and sound.kind in ("tts", "music") and i not in injected \
+                    and sound.start <= self.t < sound.end:
+                self.sounds[i] = _cut(sound, self.t)
+        self.background = []
+
     def _start_talk(self, index: int, body: dict) -> None:
         self._play(index, body, "tts", talk_seconds(body["text"]))
 
@@ -647,6 +678,10 @@ class CallEngine:
                 self.current = None
                 self._end_recording(rec, "the call was transferred")
             running, self.current = self.current, None
+            if running is not None:  # the action the transfer cut short ends here
+                self.log.append({"t": self.t, "what": "action_end", "index": running.index,
+                                 "action": running.kind, "why": "transfer"})
+            self._stop_ncco_audio()
             if running and running.kind == "connect":
                 self._end_leg(running.data["leg"], "the call was transferred")
             self.ncco, self.pc = list(params["ncco"]), 0
