@@ -52,13 +52,17 @@ def line_estimate(timeline: CallTimeline | dict, delay_ms: float = 0.0) -> str:
     return "\n".join(lines)
 
 
-def excerpt(path_or_recording: str | Path | Recording, start: float,
-            seconds: float = 1.0) -> Recording:
-    """`seconds` of a recording from `start` (seconds from its beginning), to look at closely."""
+def excerpt(path_or_recording: str | Path | Recording, start: float, seconds: float = 1.0,
+            channel: int | None = None) -> Recording:
+    """`seconds` of a recording from `start` (seconds from its beginning), to look at closely;
+    with `channel`, that channel alone."""
     rec = path_or_recording if isinstance(path_or_recording, Recording) else \
         load(path_or_recording)
     first = max(0, round(start * rec.sample_rate))
     last = min(rec.samples.shape[0], first + round(seconds * rec.sample_rate))
     if last <= first:
         raise ValueError(f"the recording is {rec.duration:.1f} s long: nothing from {start} s")
-    return Recording(rec.samples[first:last], rec.sample_rate, rec.path)
+    samples = rec.samples[first:last]
+    if channel is not None:
+        samples = rec.channel(channel)[first:last, None]
+    return Recording(samples, rec.sample_rate, rec.path)
