@@ -148,3 +148,24 @@ def test_a_bad_line_drops_packets_in_the_recording_and_only_there(lab, downloads
             dropped[first + 1 + network.LOOK_BACK], f"file frame {frame} changed"
     assert len(changed) <= 2 * report["dropped_in_speech"]
     assert excerpt(bad.files[0], 1.0, 0.5).duration == pytest.approx(0.5)
+
+
+# --- lesson 14's self-checks: a right answer passes, a wrong one fails with the reason -------
+
+def test_a_fine_line_must_lose_some_speech_and_still_rate_medium(lab, downloads):
+    from helpers.exercises import check_buffer_choice, check_fine_line
+
+    assert check_fine_line(lab, {"jitter_ms": 20, "loss": 0.01}, folder=downloads).passed
+    perfect = check_fine_line(lab, {"jitter_ms": 0, "loss": 0}, folder=downloads)
+    assert not perfect.passed and "every packet" in perfect.why
+    bad = check_fine_line(lab, {"jitter_ms": 80, "loss": 0.05}, folder=downloads)
+    assert not bad.passed and "below R 70" in bad.why and "estimated MOS" in bad.why
+    invalid = check_fine_line(lab, {"jitter_ms": 80, "loss": 7}, folder=downloads)
+    assert not invalid.passed and "network.loss" in invalid.why
+    line = {"loss": 0.05, "jitter_ms": 80, "delay_ms": 40}
+    assert check_buffer_choice(220, **line).passed
+    shallow = check_buffer_choice(100, **line)
+    assert not shallow.passed and "deeper buffer" in shallow.why
+    deep = check_buffer_choice(400, **line)
+    assert not deep.passed and "shallower buffer" in deep.why
+    assert not check_buffer_choice("big", **line).passed
