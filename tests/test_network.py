@@ -33,6 +33,7 @@ def test_a_script_takes_network_conditions_and_gives_them_back():
     ({"jitter_ms": -1}, "network.jitter_ms", "from 0 to 500"),
     ({"jitter_ms": 9000}, "network.jitter_ms", "you gave 9000"),
     ({"loss": 5}, "network.loss", "from 0 to 1"),
+    ({"loss": 10 ** 400}, "network.loss", "you gave 100000"),
     ({"loss": True}, "network.loss", "must be a number"),
     ({"loss": "0.1"}, "network.loss", "must be a number"),
     ({"latency": 20}, "network.latency", "Unknown field"),
