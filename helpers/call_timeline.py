@@ -32,6 +32,10 @@ class RecordingRun:
     #: sound sources of the people it recorded, in join order: with split, participant i
     #: is on channel i (the last channel takes the rest); empty while it still runs
     participants: tuple[int, ...] = ()
+    #: per party whose script sets network conditions: those conditions and what the jitter
+    #: buffer did to its packets during the recording (packets, lost, late, dropped,
+    #: concealed, silenced, dropped_in_speech, measured_jitter_ms; helpers/simulator/network.py)
+    network: tuple[dict, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,7 +114,8 @@ class CallTimeline:
             uuid=body["uuid"], conversation_uuid=body["conversation_uuid"],
             status=body["status"], now=body["now"], answered=body["answered"],
             ended=body["ended"], end_reason=body["end_reason"], log=tuple(body["log"]),
-            recordings=tuple(RecordingRun(**{**r, "participants": tuple(r.get("participants", ()))})
+            recordings=tuple(RecordingRun(**{**r, "participants": tuple(r.get("participants", ())),
+                                             "network": tuple(r.get("network", ()))})
                              for r in body["recordings"]),
             sounds=tuple(SoundSpan(**s) for s in body["sounds"]),
             mutes=tuple((a, b) for a, b in body["mutes"]),

@@ -22,6 +22,7 @@ from .. import assumptions, rules
 from ..assumptions import stream_seconds
 from ..callees import Callee
 from ..tts import TALK_VOICE, talk_seconds
+from . import network
 from .audio import Sound, channel_map, n_channels
 
 FIRST_LEG, APP = 0, 1  # sound sources; connected legs are 2, 3, ...
@@ -50,6 +51,7 @@ class RecordingRun:
     sounds: list[Sound] = field(default_factory=list)
     token: int = 0
     participants: list[int] = field(default_factory=list)  # sources in join order
+    network: list[dict] = field(default_factory=list)  # per party with network conditions
 
     @property
     def format(self) -> str:
@@ -135,6 +137,7 @@ class CallEngine:
         self.recordings: list[RecordingRun] = []
         self.active: list[RecordingRun] = []
         self.legs: list[Leg] = []
+        self.networks: dict[int, tuple] = {}  # source -> (conditions, seed, answered)
         self.mutes: list[list[float]] = []
         self.earmuffs: list[list[float]] = []
         self.outbox: list[tuple] = []
@@ -288,10 +291,16 @@ class CallEngine:
     def _schedule_party(self, callee: Callee, source: int, answered: float,
                         leg: Leg | None) -> None:
         plan = callee.plan
+        kind, through = Sound, {}
+        if callee.network is not None:  # its speech reaches us through a bad network
+            through = {"network": callee.network, "network_seed": _seed("net", callee.name,
+                                                                        source)}
+            kind = network.NetworkSound
+            self.networks[source] = (callee.network, through["network_seed"], answered)
         for i, (start, end, text, voice) in enumerate(plan.speech):
-            self.sounds.append(Sound(source, "speech", answered + start, answered + end,
-                                     seed=_seed(callee.name, source, i),
-                                     text=text or None, voice=voice))
+            self.sounds.append(kind(source, "speech", answered + start, answered + end,
+                                    seed=_seed(callee.name, source, i),
+                                    text=text or None, voice=voice, **through))
             if text:
                 self.utterances.append((source, answered + start, answered + end, text))
         for time, digit in plan.presses:
@@ -450,6 +459,7 @@ class CallEngine:
         self.active.remove(rec)
         rec.sounds = self._sounds_for(rec.start, rec.end)
         rec.participants = self._participants(rec.start, rec.end)
+        rec.network = self._network_reports(rec)
         self.log.append({"t": self.t, "what": "record_end", "index": rec.action_index,
                          "recording_uuid": rec.recording_uuid, "reason": reason})
         self.outbox.append(("recording", rec))
@@ -458,6 +468,19 @@ class CallEngine:
             self._complete_current()
         elif self.ended is None and self.current is None and self.pc >= len(self.ncco):
             self._finish("completed", "the recording ended and the NCCO has no more actions")
+
+    def _network_reports(self, rec: RecordingRun) -> list[dict]:
+        """What each party's bad network did to its packets while this recording ran."""
+        reports = []
+        for source, (conditions, seed, answered) in sorted(self.networks.items()):
+            leg = next((g for g in self.legs if g.source == source), None)
+            stop = min(rec.end, leg.ended if leg and leg.ended is not None else rec.end)
+            speech = [(s.start, s.end) for s in rec.sounds
+                      if s.source == source and s.kind == "speech"]
+            reports.append({"source": source, **conditions.as_json(),
+                            **network.report(conditions, seed, max(rec.start, answered),
+                                             stop, speech)})
+        return reports
 
     def _participants(self, start: float, end: float) -> list[int]:
         """Who gets a channel in a split recording of [start, end): the people in join order.
@@ -758,7 +781,8 @@ class CallEngine:
             "recordings": [{"recording_uuid": r.recording_uuid, "action_index": r.action_index,
                             "start": r.start, "end": r.end, "ended_by": r.ended_by,
                             "blocking": r.blocking, "params": r.params,
-                            "participants": list(r.participants)} for r in self.recordings],
+                            "participants": list(r.participants),
+                            "network": r.network} for r in self.recordings],
             "sounds": [{"source": s.source, "kind": s.kind, "start": s.start,
                         "end": None if s.end == INF else s.end, "digit": s.digit}
                        for s in self.sounds],
