@@ -88,6 +88,7 @@ from .clinic import (
 from .diagnoser import diagnose
 from .switches import assume, assumed
 from .signed_webhooks import send_test_event
+from .sources import docs_to_send
 
 # Self-checks: every exercise answers with a Verdict
 from .exercises import (
@@ -137,7 +138,7 @@ __all__ = [
     "delivery_table", "fetch_all_recordings", "hang_up_when_ready", "mp3_sizes",
     "plot_fetch_runs", "plot_hangup_attempts", "plot_leading_silence", "plot_sizes",
     "plot_voices_in_mono", "recorded_span", "seconds_until_answered", "size_table", "diagnose",
-    "send_test_event",
+    "send_test_event", "docs_to_send",
     # self-checks
     "Verdict", "REPLY_FACTS", "check_agent_not_recorded", "check_blocking", "check_case_fix",
     "check_channels_kept", "check_collects_key", "check_hangup_function", "check_mp3",
