@@ -90,6 +90,7 @@ from .network_report import excerpt, line_estimate, network_reports, packet_tabl
 from .quality import estimate_mos
 from .switches import assume, assumed
 from .signed_webhooks import send_test_event
+from .sources import docs_to_send
 
 # Self-checks: every exercise answers with a Verdict
 from .exercises import (
@@ -142,8 +143,8 @@ __all__ = [
     "delivery_table", "fetch_all_recordings", "hang_up_when_ready", "mp3_sizes",
     "plot_fetch_runs", "plot_hangup_attempts", "plot_leading_silence", "plot_sizes",
     "plot_voices_in_mono", "recorded_span", "seconds_until_answered", "size_table", "diagnose",
-    "send_test_event", "estimate_mos", "excerpt", "line_estimate", "network_reports",
-    "packet_table",
+    "send_test_event", "docs_to_send", "estimate_mos", "excerpt", "line_estimate",
+    "network_reports", "packet_table",
     # self-checks
     "Verdict", "REPLY_FACTS", "check_agent_not_recorded", "check_answers_at_once",
     "check_blocking", "check_buffer_choice", "check_case_fix", "check_fine_line",

@@ -247,6 +247,9 @@ REFERENCE_FIXES = {
     "two-files": [_rec(split="conversation"), _talk("Welcome back. Connecting you now."),
                   CONNECT_AGENT],
     "broken-json": [_talk("Please hold while we connect you."), _rec()],
+    "php-sdk-timeout-7200": [_rec(), CONNECT_AGENT],
+    "inbound-not-recorded": [_rec(), _talk("Welcome to Acme Insurance. Connecting you to an "
+                                           "agent."), CONNECT_AGENT],
 }
 
 def test_every_fixable_ticket_has_a_reference_fix():
@@ -266,6 +269,34 @@ def test_check_case_fix_names_what_is_still_wrong(lab):
     verdict = exercises.check_case_fix(lab, "only-3-seconds", half_fixed)
     assert not verdict.passed and "no recording covers the whole call" in verdict.why
     assert "not fixed in the NCCO alone" in exercises.check_case_fix(lab, "no-transcript", []).why
+
+
+def test_php_ticket_half_fixed_still_blocks_the_connect(lab):
+    """A shorter timeOut still blocks: the connect waits for it, the customer hangs up first."""
+    half_fixed = [_rec(timeOut=60), CONNECT_AGENT]
+    verdict = exercises.check_case_fix(lab, "php-sdk-timeout-7200", half_fixed)
+    assert not verdict.passed and "never runs" in verdict.why
+
+
+@pytest.mark.parametrize("case", [c for c in load_cases() if c.fix is None],
+                         ids=lambda c: c.id)
+def test_every_ticket_answered_by_a_reply_names_the_facts_it_must_state(case):
+    """The reply drills check these facts; the ticket's own answer states them all, and the
+    customer's words alone state none of the first."""
+    assert case.reply_facts, "a ticket without a fix needs reply_facts for its drill"
+    assert exercises.check_reply(case.answer, must_state=case.reply_facts).passed, case.id
+    verdict = exercises.check_reply(case.customer_words, must_state=case.reply_facts)
+    assert not verdict.passed
+
+
+def test_every_ticket_source_is_a_known_link():
+    from helpers.sources import LESSON_SOURCES, SOURCES
+
+    for case in load_cases():
+        assert set(case.sources) <= set(SOURCES), case.id
+    for keys in LESSON_SOURCES.values():
+        assert keys and set(keys) <= set(SOURCES)
+    assert all(s.url.startswith("https://") for s in SOURCES.values())
 
 
 def test_ticket_text_quotes_the_customer():

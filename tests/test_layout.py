@@ -153,11 +153,14 @@ def test_every_lesson_opens_with_the_same_first_cell():
     assert len(set(firsts.values())) == 1, firsts
 
 
-def test_lesson_11_drills_are_generated_from_the_case_library():
-    """No ticket's NCCO is pasted by hand: tools/make_drills.py writes them from tickets.json."""
+def test_lesson_11_and_11b_drills_are_generated_from_the_case_library():
+    """No ticket's NCCO is pasted by hand: tools/make_drills.py writes them from tickets.json,
+    and no drill asks for the diagnoser's internal finding codes."""
     import subprocess
     import sys
 
     reply = subprocess.run([sys.executable, "tools/make_drills.py", "--check"], cwd=ROOT,
                            capture_output=True, text=True)
     assert reply.returncode == 0, reply.stdout + reply.stderr
+    for path in sorted((ROOT / "notebooks").glob("11*_*.ipynb")):
+        assert "check_answer(" not in path.read_text(), path.name

@@ -49,6 +49,45 @@ def test_restore_puts_one_lesson_back(originals, tmp_path):
         my_lessons.restore("99", originals, copies)
 
 
+def test_restore_tells_a_lesson_from_its_second_part(originals, tmp_path):
+    """make clean-lesson N=11 and N=11b restore one part each (lesson 11 has two)."""
+    (originals / "11_first_part.ipynb").write_text("original 11")
+    (originals / "11b_second_part.ipynb").write_text("original 11b")
+    copies = tmp_path / "my-lessons"
+    my_lessons.copy(originals, copies)
+    for name in ("11_first_part.ipynb", "11b_second_part.ipynb"):
+        (copies / name).write_text("my edits")
+    assert my_lessons.restore("11B", originals, copies).name == "11b_second_part.ipynb"
+    assert (copies / "11b_second_part.ipynb").read_text() == "original 11b"
+    assert (copies / "11_first_part.ipynb").read_text() == "my edits"
+    my_lessons.restore("11", originals, copies)
+    assert (copies / "11_first_part.ipynb").read_text() == "original 11"
+    with pytest.raises(SystemExit, match="11b"):
+        my_lessons.restore("11c", originals, copies)
+
+
+def test_the_class_hub_copies_the_answers_with_the_lessons(tmp_path):
+    """Exercises `%load solutions/NN_exercise_M.py`: the hub's copy needs the solutions too."""
+    import os
+    import subprocess
+
+    lessons = tmp_path / "notebooks"
+    (lessons / "solutions").mkdir(parents=True)
+    (lessons / "11b_part.ipynb").write_text("lesson")
+    (lessons / "solutions" / "11b_exercise_1.py").write_text("answer")
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {**os.environ, "HOME": str(home), "RECORDING_LAB_LESSONS": str(lessons)}
+    env.pop("RECORDING_LAB_HOME", None)
+    subprocess.run([str(ROOT / "class" / "start-trainee"), "true"], env=env, check=True)
+    assert (home / "recording-lab" / "11b_part.ipynb").read_text() == "lesson"
+    answer = home / "recording-lab" / "solutions" / "11b_exercise_1.py"
+    assert answer.read_text() == "answer"
+    answer.write_text("my notes")
+    subprocess.run([str(ROOT / "class" / "start-trainee"), "true"], env=env, check=True)
+    assert answer.read_text() == "my notes"  # never overwritten
+
+
 def test_the_lab_opens_on_lesson_00_without_the_news_pop_up():
     config = ROOT / "jupyter-config"
     server = json.loads((config / "jupyter_server_config.json").read_text())

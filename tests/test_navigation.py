@@ -16,7 +16,7 @@ spec.loader.exec_module(add_navigation)
 LESSONS = add_navigation.lessons()
 
 
-@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name[:2])
+@pytest.mark.parametrize("path", LESSONS, ids=add_navigation.number)
 def test_navigation_cells_are_the_tools_output(path):
     cells = nbformat.read(path, as_version=4).cells
     navs = [i for i, c in enumerate(cells) if c.source.startswith(add_navigation.NAV_MARK)]
@@ -42,7 +42,7 @@ def test_the_index_link_points_at_a_real_heading():
     assert all(f"]({p.name})" in add_navigation.the_path() for p in LESSONS)
 
 
-@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name[:2])
+@pytest.mark.parametrize("path", LESSONS, ids=add_navigation.number)
 def test_no_markdown_cell_is_an_indented_code_block(path):
     """A heading indented by four spaces renders as a grey code block (lesson 00's Summary did)."""
     for cell in nbformat.read(path, as_version=4).cells:
@@ -56,14 +56,14 @@ def test_lesson_00_says_how_to_run_a_cell():
         assert words in text
 
 
-RECALL_LESSONS = ("01", "02", "03", "05", "06", "08", "14")
+RECALL_LESSONS = ("01", "02", "03", "05", "06", "08", "09", "10", "11", "11b", "14")
 
 
 @pytest.mark.parametrize("number", RECALL_LESSONS)
 def test_lessons_end_with_a_recall_whose_answers_are_a_file_away(number):
     """Questions only in the lesson; the answers in solutions/NN_recall.md, linked from it.
     Lesson 06 keeps its recall after its exercises (its cells above are shared work)."""
-    [path] = [p for p in LESSONS if p.name.startswith(number)]
+    [path] = [p for p in LESSONS if add_navigation.number(p) == number]
     cells = nbformat.read(path, as_version=4).cells
     [at] = [i for i, c in enumerate(cells) if c.source.startswith("## Recall")]
     exercises = [i for i, c in enumerate(cells) if "## Exercises" in c.source]
@@ -73,6 +73,38 @@ def test_lessons_end_with_a_recall_whose_answers_are_a_file_away(number):
     answers = ROOT / "notebooks" / "solutions" / f"{number}_recall.md"
     assert f"(solutions/{answers.name})" in cells[at].source
     assert len(re.findall(r"^\d+\. ", answers.read_text(), re.MULTILINE)) == len(questions)
+
+
+def test_a_second_part_is_listed_under_its_lesson_and_linked_both_ways():
+    """11b is lesson 11's second part: the path lists it under 11, and 11 and 11b link to
+    each other as previous and next."""
+    numbers = [add_navigation.number(p) for p in LESSONS]
+    at = numbers.index("11b")
+    assert numbers[at - 1] == "11" and numbers[at + 1] == "12"
+    assert "    - 11b. [" in add_navigation.the_path()
+    assert f"]({LESSONS[at].name}) →" in add_navigation.navigation(LESSONS[at - 1])
+    assert "← [11 · " in add_navigation.navigation(LESSONS[at])
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=add_navigation.number)
+def test_no_lesson_is_longer_than_60_cells(path):
+    assert len(nbformat.read(path, as_version=4).cells) <= 60, "split it into parts (11, 11b)"
+
+
+CLINICS = ("09", "10", "11", "11b")  # lesson 08 keeps its own list
+
+
+@pytest.mark.parametrize("number", CLINICS)
+def test_each_clinic_ends_with_the_docs_to_send_the_customer(number):
+    """The list is rendered from helpers/sources.py, one place for every lesson."""
+    [path] = [p for p in LESSONS if add_navigation.number(p) == number]
+    cells = nbformat.read(path, as_version=4).cells
+    assert cells[-3].source.startswith("## Docs and articles to send the customer")
+    assert cells[-2].source == f'docs_to_send("{number}")'
+    shown = "".join(o.get("data", {}).get("text/markdown", "") for o in cells[-2].outputs)
+    from helpers.sources import LESSON_SOURCES, SOURCES
+    for key in LESSON_SOURCES[number]:
+        assert f"]({SOURCES[key].url})" in shown, key
 
 
 def test_lesson_00_has_a_glossary_the_navigation_tool_leaves_alone():

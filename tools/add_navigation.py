@@ -22,11 +22,19 @@ NOTEBOOKS = ROOT / "notebooks"
 NAV_MARK = "<!--NAVIGATION-->"
 PATH_MARK = "<!--THE-PATH-->"
 INDEX = "00_start_here.ipynb#The-path"  # JupyterLab's anchor for the heading "## The path"
-HEADING = re.compile(r"^# (\d\d) · (.+)$", re.MULTILINE)
+#: A lesson's first heading: its number ("03", or "11b" for a second part) and its title.
+HEADING = re.compile(r"^# (\d\d[a-z]?) · (.+)$", re.MULTILINE)
+#: Lesson files: "03_name.ipynb", and "11b_name.ipynb" for a lesson's second part.
+LESSON_GLOB = "[0-9][0-9]*_*.ipynb"
 
 
 def lessons(folder: Path = NOTEBOOKS) -> list[Path]:
-    return sorted(folder.glob("[0-9][0-9]_*.ipynb"))
+    return sorted(p for p in folder.glob(LESSON_GLOB) if re.fullmatch(r"\d\d[a-z]?", number(p)))
+
+
+def number(path: Path) -> str:
+    """'03' for 03_name.ipynb, '11b' for 11b_name.ipynb."""
+    return path.name.split("_", 1)[0]
 
 
 def title(path: Path) -> str:
@@ -52,8 +60,11 @@ def navigation(path: Path, folder: Path = NOTEBOOKS) -> str:
 
 
 def the_path(folder: Path = NOTEBOOKS) -> str:
-    """Lesson 00's index: every lesson in order, a link each."""
-    items = [f"{int(p.name[:2])}. [{title(p).split(' · ', 1)[1]}]({p.name})"
+    """Lesson 00's index: every lesson in order, a link each; a second part ("11b") is listed
+    under its lesson."""
+    items = [f"{int(number(p))}. [{title(p).split(' · ', 1)[1]}]({p.name})"
+             if number(p).isdigit() else
+             f"    - {number(p)}. [{title(p).split(' · ', 1)[1]}]({p.name})"
              for p in lessons(folder)]
     return PATH_MARK + "\n" + "\n".join(items)
 
@@ -68,7 +79,7 @@ def with_navigation(path: Path, folder: Path = NOTEBOOKS) -> nbformat.NotebookNo
     """The notebook at `path` with its navigation (and, for 00, its path) regenerated."""
     notebook = nbformat.read(path, as_version=4)
     nav = navigation(path, folder)
-    prefix = path.name[:2]
+    prefix = number(path)
     cells = [c for c in notebook.cells
              if not (c.cell_type == "markdown" and c.source.startswith(NAV_MARK))]
     cells.insert(1, _cell(nav, f"{prefix}-nav-top"))

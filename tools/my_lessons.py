@@ -1,7 +1,7 @@
 """Trainees' own copies of the lessons, so the originals in notebooks/ stay clean.
 
 Usage: .venv/bin/python tools/my_lessons.py copy           (what `make lab` runs)
-       .venv/bin/python tools/my_lessons.py restore 03     (what `make clean-lesson N=03` runs)
+       .venv/bin/python tools/my_lessons.py restore 03     (`make clean-lesson N=03`; N=11b too)
 
 `copy` copies every lesson and answer that my-lessons/ does not have yet and never overwrites
 a file there, so a trainee's edits survive every `make lab` while new lessons still arrive.
@@ -10,6 +10,7 @@ a file there, so a trainee's edits survive every `make lab` while new lessons st
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -39,10 +40,13 @@ def copy(originals: Path = ORIGINALS, copies: Path = COPIES) -> list[Path]:
 
 
 def restore(number: str, originals: Path = ORIGINALS, copies: Path = COPIES) -> Path:
-    """Replace the trainee's copy of lesson `number` (e.g. '03' or '3') with the original."""
-    matches = sorted(originals.glob(f"{int(number):02d}_*.ipynb")) if number.isdigit() else []
+    """Replace the trainee's copy of lesson `number` (e.g. '03', '3' or '11b', a lesson's second
+    part) with the original."""
+    found = re.fullmatch(r"(\d{1,2})([a-z]?)", number.strip().lower())
+    matches = sorted(originals.glob(f"{int(found[1]):02d}{found[2]}_*.ipynb")) if found else []
     if len(matches) != 1:
-        choices = ", ".join(p.name[:2] for p in sorted(originals.glob("[0-9][0-9]_*.ipynb")))
+        choices = ", ".join(p.name.split("_")[0]
+                            for p in sorted(originals.glob("[0-9][0-9]*_*.ipynb")))
         raise SystemExit(f"No lesson {number!r}: give its number, one of {choices}; "
                          "for example make clean-lesson N=03")
     copies.mkdir(exist_ok=True)

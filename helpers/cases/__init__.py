@@ -3,8 +3,10 @@
 `tickets.json` ships inside the package. Each ticket holds the customer's words, their NCCO
 (as they wrote it, mistakes included; a string when they pasted broken JSON), who answers the
 test call, what the diagnoser must find, the support reply and, for a ticket that is fixed in
-the NCCO alone, what the fix must clear and achieve (`fix`). Tests run the diagnoser over
-every ticket; the clinic notebooks walk through some and turn the rest into exercises.
+the NCCO alone, what the fix must clear and achieve (`fix`), for one answered by a reply the
+facts that reply must state (`reply_facts`), and the docs to send with it (`sources`, keys of
+`helpers.sources.SOURCES`). Tests run the diagnoser over every ticket; the clinic notebooks
+walk through some and turn the rest into exercises.
 """
 
 from __future__ import annotations
@@ -33,8 +35,13 @@ class Case:
     answer: str
     #: For a ticket fixed in the NCCO alone: the findings the fix must clear (`clears`, the
     #: customer's complaint) and what the simulated call must then do (`goals`). None when the
-    #: answer lies elsewhere: the trainee names the mistakes with `check_answer` instead.
+    #: answer lies elsewhere: the trainee writes the reply instead (`reply_facts`).
     fix: dict | None = None
+    #: For a ticket answered by a reply alone (and some others): the facts the reply must state,
+    #: fact -> the phrasings that state it, for `exercises.check_reply(..., must_state=...)`.
+    reply_facts: dict | None = None
+    #: Keys of `helpers.sources.SOURCES`: the Vonage docs and articles to send with the reply.
+    sources: tuple[str, ...] = ()
 
     @property
     def ncco_text(self) -> str:
@@ -92,7 +99,8 @@ class Case:
 @lru_cache(maxsize=1)
 def _load() -> tuple[Case, ...]:
     data = json.loads(files(__name__).joinpath("tickets.json").read_text(encoding="utf-8"))
-    return tuple(Case(**ticket) for ticket in data["tickets"])
+    return tuple(Case(**{**ticket, "sources": tuple(ticket.get("sources", ()))})
+                 for ticket in data["tickets"])
 
 
 def load_cases() -> list[Case]:

@@ -267,8 +267,9 @@ def check_case_fix(lab: Lab, case_id: str, fixed_ncco: Any) -> Verdict:
     and the simulated call must now do what the customer wanted (the ticket's `fix`)."""
     case = find_case(case_id)
     if case.fix is None:
-        return Verdict(False, f"{case_id} is not fixed in the NCCO alone; name its mistakes "
-                              "with find_case(...).check_answer([...]) instead.")
+        return Verdict(False, f"{case_id} is not fixed in the NCCO alone; write the reply "
+                              f"instead: check_reply(reply, must_state=find_case({case_id!r})"
+                              ".reply_facts).")
     if _same_ncco(fixed_ncco, case.ncco):
         return Verdict(False, f"this is still {case_id}'s NCCO as the customer sent it. Diagnose "
                               f"it (find_case({case_id!r}).diagnose(lab)), then edit it here.")
