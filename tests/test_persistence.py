@@ -255,3 +255,19 @@ def test_the_disk_is_tidied_at_start(tmp_path):
     again = Simulator(state_dir=state)
     assert sorted(p.name for p in folder.iterdir()) == ["kept.wav"]
     assert list(again.files) == ["kept.wav"]
+
+
+def test_the_application_settings_move_into_the_database_and_stay(tmp_path):
+    state = tmp_path / "sim"
+    ensure_credentials(state)
+    old = {"name": "From before", "capabilities": {"voice": {"webhooks": {"event_url": {
+        "address": "http://127.0.0.1:9/events", "http_method": "POST"}}}}}
+    (state / "application.json").write_text(json.dumps(old))
+    sim = Simulator(state_dir=state)
+    assert sim.application.config["name"] == "From before"
+    assert not (state / "application.json").exists()  # one place only: the database
+    sim.application.replace({**old, "name": "Changed"})
+    sim.store.close()
+    again = Simulator(state_dir=state)
+    assert again.application.config["name"] == "Changed"
+    assert again.application.webhook("event_url").address == "http://127.0.0.1:9/events"

@@ -100,7 +100,7 @@ class Simulator:
         # fails or returns an HTTP error status"); None: no fallback, as when none is set.
         self.fallback_url: str | None = None
         # The application's settings (Applications API v2), kept in the state folder.
-        self.application = ApplicationSettings(self.credentials.state_dir)
+        self.application = ApplicationSettings(self.store, self.credentials.state_dir)
         self.answer_retry_delay = assumptions.ANSWER_RETRY_DELAY
         # The lab assumptions a trainee may switch for the calls created next (PUT
         # /_sim/assumptions), to run a call the way the docs read instead of the lab's way.
