@@ -301,7 +301,7 @@ class Simulator:
         """Keep the call's record, timeline and deliveries in the store."""
         with call.cond:
             engine = call.engine
-            timeline = json.loads(json.dumps(engine.timeline(), default=str))
+            timeline = engine.timeline()  # written as strict JSON, odd values as text
             self.store.save_call(uuid=engine.uuid, seq=call.seq, created_at=engine.created_at,
                                  status=engine.status,
                                  conversation_uuid=engine.conversation_uuid,
@@ -331,9 +331,10 @@ class Simulator:
                 queued.append(Delivery(str(uuidlib.uuid4()), call.engine.uuid, url, method,
                                        payload))
                 steps.append(("send", queued[-1]))
-        self.store.queue(queued)
-        if call.engine.ended is not None:
-            self._save(call)  # the record is kept once the call has ended
+        if queued:
+            self.store.queue(queued)
+            if call.engine.ended is not None:  # kept now: its webhooks may wait a while
+                self._save(call)
         return steps
 
     def _deliver(self, call: Call, item: tuple, session: requests.Session) -> None:

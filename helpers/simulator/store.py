@@ -193,7 +193,10 @@ class Store:
 
 def _json(value: Any) -> str:
     """Strict JSON (no NaN); anything else (a datetime, an infinite end) as its text."""
-    return json.dumps(_finite(value), default=str, allow_nan=False)
+    try:
+        return json.dumps(value, default=str, allow_nan=False)
+    except ValueError:  # a NaN or an infinity somewhere: the slow walk, only then
+        return json.dumps(_finite(value), default=str, allow_nan=False)
 
 
 def _finite(value: Any) -> Any:
