@@ -271,3 +271,19 @@ def test_the_application_settings_move_into_the_database_and_stay(tmp_path):
     again = Simulator(state_dir=state)
     assert again.application.config["name"] == "Changed"
     assert again.application.webhook("event_url").address == "http://127.0.0.1:9/events"
+
+
+def test_a_stored_call_answers_every_call_endpoint_without_a_500(own_lab):
+    lab, sim = own_lab, own_lab.simulator
+    with sim.paced(1000.0):
+        call = calls.place_call(lab, [{"action": "talk", "text": "Hi."}], quiet=True)
+    assert sim.wait_idle(30) and call.uuid not in sim.calls.live
+    http = lab.vonage.http_client
+    assert http.put(lab.api_host, f"/_sim/calls/{call.uuid}/pace", {"pace": 2}) == {"pace": 2}
+    assert calls.timeline(lab, call).status == "completed"
+    for path, body in ((f"/v1/calls/{call.uuid}", {"action": "mute"}),
+                       (f"/v1/calls/{call.uuid}/talk", {"text": "late"}),
+                       (f"/v1/calls/{call.uuid}/dtmf", {"digits": "1"})):
+        with pytest.raises(Exception) as refused:
+            http.put(lab.api_host, path, body)
+        assert refused.value.response.status_code == assumptions.ENDED_CALL_STATUS

@@ -52,7 +52,7 @@ class FinishedCall:
     def __init__(self, summary: dict, store: Store):
         self.engine = FinishedEngine(summary, store)
         self.seq, self.pace = summary["seq"], summary["pace"]
-        self.answer = None
+        self.answer, self.started = None, 0.0
         self.cond = threading.Condition()
         self.delivered = threading.Event()
         self.delivered.set()
@@ -64,6 +64,10 @@ class FinishedCall:
 
     def catch_up(self) -> FinishedCall:
         return self
+
+    def virtual_now(self) -> float:
+        """Where its clock stopped: the end of the call."""
+        return self.engine.t
 
 
 def summary(call: Call) -> dict:
