@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import tempfile
 import time
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from vonage_http_client.errors import HttpRequestError
@@ -182,7 +184,7 @@ def download_recording(lab: Lab, record_event: dict, folder: str | Path = "recor
     SDK's HTTP session and auth directly: stream to a temporary file, check the byte count
     against the event's `size`, then rename. A failed or short download leaves nothing behind.
     """
-    url, expected = record_event["recording_url"], record_event.get("size")
+    url, expected = current_url(lab, record_event["recording_url"]), record_event.get("size")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     http = lab.vonage.http_client
@@ -218,6 +220,30 @@ def download_recording(lab: Lab, record_event: dict, folder: str | Path = "recor
                                          "Nothing was saved; try again.") from None
         raise
     return target
+
+
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def current_url(lab: Lab, url: str) -> str:
+    """A recording URL an earlier run of the lab's simulator gave, on the simulator running
+    now: the same path with the current host and port, when the URL's own port no longer
+    answers (the simulator could not have its old port back) or the current simulator knows
+    the file. Any other URL (live mode, another host) is left as it is."""
+    if lab.simulator is None:
+        return url
+    parts = urlsplit(url)
+    if parts.hostname not in LOOPBACK or parts.netloc == lab.api_host or \
+            not parts.path.startswith("/v1/files/"):
+        return url
+    moved = urlunsplit((parts.scheme, lab.api_host, parts.path, parts.query, ""))
+    if parts.path.rsplit("/", 1)[1] in lab.simulator.files:
+        return moved
+    try:
+        socket.create_connection((parts.hostname, parts.port or 443), timeout=0.5).close()
+    except OSError:  # nothing listens there any more
+        return moved
+    return url
 
 
 def _explain_failure(reply) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -197,14 +198,29 @@ _simulator_labs: dict[Path, Lab] = {}  # the kernel's labs on the shared simulat
 
 
 def shared_simulator():
-    """The kernel's simulator, started on first use."""
+    """The kernel's simulator, started on first use.
+
+    It asks for the port the lab's simulator had last time (kept in the state folder), so the
+    recording URLs in the event log still work after a kernel restart; if that port is taken
+    it says so in one line and takes another (`download_recording` then fetches old URLs from
+    the new port)."""
     global _simulator
     with _simulator_lock:
         if _simulator is None:
             from .simulator import Simulator
 
-            _simulator = Simulator()
-            _simulator.start()
+            simulator = Simulator()
+            previous = simulator.store.setting("port")
+            simulator.port = previous or 0
+            try:
+                simulator.start()
+            except (OSError, RuntimeError):
+                simulator.port = 0
+                simulator.start()
+                print(f"The lab's simulator could not have its previous port {previous} back "
+                      f"(in use); it now listens on port {simulator.port}, and recording "
+                      "links from before are fetched from there.", file=sys.stderr)
+            _simulator = simulator
         return _simulator
 
 

@@ -116,12 +116,15 @@ def test_a_recording_deleted_on_disk_is_a_404_without_the_server_path(own_lab):
 
 
 def test_half_written_files_are_removed_at_start(tmp_path):
+    from helpers.simulator.store import StoredFile
+
     recordings = tmp_path / "sim" / "recordings"
-    Simulator(state_dir=tmp_path / "sim")
+    sim = Simulator(state_dir=tmp_path / "sim")
     left = recordings / ".abc.mp3.x1y2.part"
     left.write_bytes(b"half")
     kept = recordings / "abc.mp3"
     kept.write_bytes(b"whole")
+    sim.files["abc"] = StoredFile(kept, 5, "audio/mpeg", sim.now(), "call")  # indexed: kept
     Simulator(state_dir=tmp_path / "sim")
     assert not left.exists() and kept.exists()
 

@@ -28,6 +28,7 @@ from helpers import assumptions
 from helpers.callees import NUMBERS
 from helpers.client import _sdk_client
 from helpers.serving import serve_in_thread
+from helpers.simulator.application import ApplicationSettings
 from helpers.simulator.keys import ensure_credentials
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,9 +92,9 @@ def test_the_sdk_reads_and_updates_the_application(lab, sim):
             hooks.answer_url.socket_timeout) == ("POST", 1000, 2000)  # documented default
     assert (hooks.event_url.http_method, hooks.event_url.socket_timeout) == ("POST", 10000)
     assert lab.vonage.application.get_application(app_id).name == "Contact centre"
-    kept = json.loads((sim.credentials.state_dir / "application.json").read_text())
+    kept = ApplicationSettings(sim.store, sim.credentials.state_dir).config  # as a restart reads it
     assert kept["capabilities"]["voice"]["webhooks"]["answer_url"]["socket_timeout"] == 2000
-    assert stat.S_IMODE((sim.credentials.state_dir / "application.json").stat().st_mode) == 0o600
+    assert stat.S_IMODE((sim.credentials.state_dir / "state.db").stat().st_mode) == 0o600
 
 
 def test_the_applications_api_takes_basic_auth_only(lab, sim):

@@ -15,7 +15,9 @@ API webhook reference, https://developer.vonage.com/en/voice/voice-api/webhook-r
 "By default, the answer webhook is a GET request"; events are POST JSON).
 
 A PUT replaces the whole configuration, as a PUT does: a webhook left out is removed. The
-settings live in the state folder as `application.json` (0600), so they outlast a restart.
+settings live in the simulator's database in the state folder (`store.Store`, setting
+"application"), so they outlast a restart; an `application.json` of an earlier version is
+read once and moved there.
 """
 
 from __future__ import annotations
@@ -26,12 +28,14 @@ import hmac
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from ..files import atomic_write
+if TYPE_CHECKING:
+    from .store import Store
 
-SETTINGS_FILE = "application.json"
+OLD_SETTINGS_FILE = "application.json"  # where versions before the database kept them
+SETTING = "application"
 DEFAULT_NAME = "Recording Lab"
 CONNECT_TIMEOUT = (300, 1000, 1000)  # ms: lowest, highest, default (application.v2.yml)
 SOCKET_TIMEOUT = {"answer_url": (1000, 5000, 5000), "fallback_answer_url": (1000, 5000, 5000),
@@ -173,25 +177,31 @@ def normalised(body: dict) -> dict:
 
 
 class ApplicationSettings:
-    """The application's configuration, kept in `state_dir/application.json`."""
+    """The application's configuration, kept in the simulator's database."""
 
-    def __init__(self, state_dir: Path):
-        self.path = Path(state_dir) / SETTINGS_FILE
-        self.config = self._load()
+    def __init__(self, store: Store, state_dir: Path):
+        self.store = store
+        self.config = self._load(Path(state_dir) / OLD_SETTINGS_FILE)
 
-    def _load(self) -> dict:
-        try:
-            config = json.loads(self.path.read_text(encoding="utf-8"))
+    def _load(self, old_file: Path) -> dict:
+        config = self.store.setting(SETTING)
+        if config is None and old_file.is_file():  # moved into the database, once
+            try:
+                config = json.loads(old_file.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                config = None
             if isinstance(config, dict) and not update_problems(config, ""):
-                return normalised(config)
-        except (OSError, ValueError):
-            pass
+                self.store.set_setting(SETTING, normalised(config))
+            old_file.unlink(missing_ok=True)
+            config = self.store.setting(SETTING)
+        if isinstance(config, dict) and not update_problems(config, ""):
+            return normalised(config)
         return {"name": DEFAULT_NAME, "capabilities": {"voice": {"webhooks": {}}}}
 
     def replace(self, body: dict) -> None:
         """Keep a checked PUT body (call `update_problems` first)."""
         self.config = normalised(body)
-        atomic_write(self.path, json.dumps(self.config, indent=1), mode=0o600)
+        self.store.set_setting(SETTING, self.config)
 
     def webhook(self, kind: str) -> Webhook | None:
         """The voice webhook `kind` (answer_url, fallback_answer_url, event_url), if set."""

@@ -8,6 +8,7 @@ webhooks and recordings in order.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import threading
@@ -30,25 +31,15 @@ from .answers import AnswerSource
 from .application import ApplicationSettings
 from .engine import CallEngine, RecordingRun
 from .keys import Credentials, ensure_credentials, ensure_private_dir
+from .records import Calls, Files, summary
+from .store import Delivery, Store, StoredFile
+
+__all__ = ["Call", "Simulator", "StoredFile", "new_file_id"]
 
 
 def new_file_id() -> str:
     """The id of a stored file in /v1/files/<id>: a fresh UUID, never the recording_uuid."""
     return str(uuidlib.uuid4())
-
-
-@dataclass
-class StoredFile:
-    """A finished recording (or transcript) the files endpoint serves."""
-
-    path: Path
-    size: int
-    media_type: str
-    ended_at: datetime
-    call_uuid: str
-
-    def expires_at(self) -> datetime:
-        return self.ended_at + timedelta(days=assumptions.RETENTION_DAYS)
 
 
 @dataclass
@@ -62,6 +53,7 @@ class Call:
     cond: threading.Condition = field(default_factory=threading.Condition)
     delivered: threading.Event = field(default_factory=threading.Event)
     deliveries: list[dict] = field(default_factory=list)
+    seq: int = 0  # creation order, kept with the call when it is stored
 
     def virtual_now(self) -> float:
         """The call's current virtual time: wall time scaled by the pace."""
@@ -91,11 +83,15 @@ class Simulator:
         self.host, self.port = host, port
         self.credentials: Credentials = ensure_credentials(state_dir)
         self.recordings_dir = ensure_private_dir(self.credentials.state_dir / "recordings")
-        remove_leftovers(self.recordings_dir)  # half-made recordings of an earlier run
         self.pace = pace
-        self.calls: dict[str, Call] = {}
-        self.order: list[str] = []
-        self.files: dict[str, StoredFile] = {}
+        # Finished calls, recordings, the outbox and the last port outlive a restart here;
+        # running calls stay in `calls.live` until they have ended and delivered everything.
+        self.store = Store(self.credentials.state_dir, self.recordings_dir)
+        self.calls = Calls(self.store)
+        self.files = Files(self.store)
+        self._seq = itertools.count(self.store.last_call_seq() + 1)
+        self._pending = self.store.pending()  # webhooks an earlier run never finished
+        self._resent = threading.Event()
         self.callees: dict[str, Callee] = {}
         self.clock_offset = 0.0
         self.lock = threading.Lock()
@@ -104,13 +100,14 @@ class Simulator:
         # fails or returns an HTTP error status"); None: no fallback, as when none is set.
         self.fallback_url: str | None = None
         # The application's settings (Applications API v2), kept in the state folder.
-        self.application = ApplicationSettings(self.credentials.state_dir)
+        self.application = ApplicationSettings(self.store, self.credentials.state_dir)
         self.answer_retry_delay = assumptions.ANSWER_RETRY_DELAY
         # The lab assumptions a trainee may switch for the calls created next (PUT
         # /_sim/assumptions), to run a call the way the docs read instead of the lab's way.
         self.assumed: dict[str, bool] = {
             "RECORD_LAST_HOLDS_CALL": assumptions.RECORD_LAST_HOLDS_CALL}
         self._serving: Serving | None = None
+        self.tidy_disk()
 
     # --- lifecycle ----
     def start(self) -> dict:
@@ -128,7 +125,28 @@ class Simulator:
             raise RuntimeError(f"The simulator could not start on {self.host}: "
                                f"{err.failures}") from err
         self.port = self._serving.port
+        self.store.set_setting("port", self.port)  # connect() asks for it again next time
+        threading.Thread(target=self._resend_pending, name="vonage-simulator-resend",
+                         daemon=True).start()
         return self.info()
+
+    def tidy_disk(self) -> None:
+        """At start: remove half-written files, recordings past retention
+        (assumptions.RETENTION_DAYS after they ended), index entries whose file is gone, and
+        files no entry points to (a kill between writing a file and indexing it)."""
+        remove_leftovers(self.recordings_dir)
+        now = self.now()
+        kept = set()
+        for file_id, name in self.store.file_names().items():
+            stored = self.store.file(file_id)
+            if now >= stored.expires_at() or not stored.path.is_file():
+                stored.path.unlink(missing_ok=True)
+                self.store.remove_file(file_id)
+            else:
+                kept.add(name)
+        for path in self.recordings_dir.iterdir():
+            if path.is_file() and path.name not in kept:
+                path.unlink(missing_ok=True)
 
     def stop(self) -> None:
         """Stop serving (running calls' drivers finish on their own)."""
@@ -209,12 +227,10 @@ class Simulator:
                             length_timer=length_timer, ringing_timer=ringing_timer,
                             direction=direction,
                             record_last_holds_call=self.assumed["RECORD_LAST_HOLDS_CALL"])
-        call = Call(engine, self.pace, answer)
+        call = Call(engine, self.pace, answer, seq=next(self._seq))
         if call.pace is None:
             call.catch_up()  # to its end, before the caller hears of it
-        with self.lock:
-            self.calls[call_uuid] = call
-            self.order.append(call_uuid)
+        self.calls.add(call_uuid, call)
         threading.Thread(target=self._drive, args=(call,), name=f"call-{call_uuid[:8]}",
                          daemon=True).start()
         return call
@@ -237,9 +253,12 @@ class Simulator:
             call.cond.notify_all()
 
     def wait_idle(self, timeout: float = 60.0) -> bool:
-        """Wait until every call has ended and delivered all its events."""
+        """Wait until every call has ended and delivered all its events (those an earlier run
+        left in the outbox too)."""
         deadline = time.monotonic() + timeout
-        for call in list(self.calls.values()):
+        if self._serving is not None and not self._resent.wait(timeout):
+            return False
+        for call in list(self.calls.live.values()):
             if not call.delivered.wait(max(0.0, deadline - time.monotonic())):
                 return False
         return True
@@ -254,7 +273,7 @@ class Simulator:
                     outbox = call.engine.take_outbox()
                     ended = call.engine.ended is not None
                     nxt = call.engine.next_time()
-                for item in outbox:
+                for item in self._prepare(call, outbox):
                     self._deliver(call, item, session)
                 if ended:
                     with call.cond:
@@ -272,25 +291,78 @@ class Simulator:
                         call.cond.wait(min(wait, 1.0))
         finally:
             session.close()
+            if call.engine.ended is not None:
+                self._save(call)  # with every delivery's outcome; then it leaves memory
             call.delivered.set()
+            if call.engine.ended is not None:
+                self.calls.evict(call.engine.uuid)
+
+    def _save(self, call: Call) -> None:
+        """Keep the call's record, timeline and deliveries in the store."""
+        with call.cond:
+            engine = call.engine
+            timeline = engine.timeline()  # written as strict JSON, odd values as text
+            self.store.save_call(uuid=engine.uuid, seq=call.seq, created_at=engine.created_at,
+                                 status=engine.status,
+                                 conversation_uuid=engine.conversation_uuid,
+                                 summary=summary(call), timeline=timeline,
+                                 deliveries=list(call.deliveries), pace=call.pace)
+
+    def _prepare(self, call: Call, items: list[tuple]) -> list[tuple]:
+        """The engine's outbox as steps to take in order: recordings are encoded now and every
+        webhook (theirs too) is queued in the store with its id before the first is sent, so
+        a restart resends what was not acknowledged. An answer request stays a step."""
+        steps, queued = [], []
+        for item in items:
+            if item[0] == "answer":
+                steps.append(item)
+                continue
+            if item[0] == "recording":
+                try:
+                    posts = self._finish_recording(call, item[1])
+                except Exception as err:  # a bug in the lab: say so in the timeline, go on
+                    with call.cond:
+                        call.deliveries.append({"event": "record", "error": f"the simulator "
+                                                f"could not make the recording: {err!r}"})
+                    continue
+            else:
+                posts = [item[1:]]
+            for url, method, payload in posts:
+                queued.append(Delivery(str(uuidlib.uuid4()), call.engine.uuid, url, method,
+                                       payload))
+                steps.append(("send", queued[-1]))
+        if queued:
+            self.store.queue(queued)
+            if call.engine.ended is not None:  # kept now: its webhooks may wait a while
+                self._save(call)
+        return steps
 
     def _deliver(self, call: Call, item: tuple, session: requests.Session) -> None:
         if item[0] == "answer":
             self._answer(call, item[1], session)
             return
-        if item[0] == "recording":
-            try:
-                self._finish_recording(call, item[1], session)
-            except Exception as err:  # a bug in the lab: say so in the timeline, go on
-                with call.cond:
-                    call.deliveries.append({"event": "record", "error": f"the simulator could "
-                                            f"not make the recording: {err!r}"})
-            return
-        _, url, method, payload = item
-        self._post(call, url, method, payload, session)
 
-    def _post(self, call: Call, url: str, method: str, payload: dict,
-              session: requests.Session) -> None:
+        def note(outcome: dict) -> None:
+            with call.cond:
+                call.deliveries.append(outcome)
+        self._send(item[1], session, note)
+
+    def _resend_pending(self) -> None:
+        """Send the webhooks an earlier run queued and never finished, with their ids."""
+        session = requests.Session()
+        session.trust_env = False
+        try:
+            for delivery in self._pending:
+                uuid = delivery.call_uuid
+                self._send(delivery, session,
+                           lambda outcome, uuid=uuid: self.store.add_delivery_outcome(
+                               uuid, outcome))
+        finally:
+            session.close()
+            self._pending = []
+            self._resent.set()
+
+    def _send(self, delivery: Delivery, session: requests.Session, note) -> None:
         """Deliver one webhook, signed like Vonage's: `Authorization: Bearer <HS256 JWT>`.
 
         One id per event (header `assumptions.EVENT_ID_HEADER`), the same on every attempt, so
@@ -298,15 +370,16 @@ class Simulator:
         tried again after each of `self.retry_delays` (assumptions.WEBHOOK_RETRY_DELAYS); a URL
         the simulator may not contact (`outbound.refusal`) is not tried at all.
         """
+        url, method, payload = delivery.url, delivery.method, delivery.payload
         outcome: dict[str, Any] = {"url": url, "method": method, "event": payload.get(
             "status") or ("record" if "recording_url" in payload else "transcription"
                           if "transcription_url" in payload else "event")}
-        outcome["id"] = event_id = str(uuidlib.uuid4())
+        outcome["id"] = event_id = delivery.event_id
         refused = outbound.refusal(url)
         if refused:
             outcome["error"] = refused
-            with call.cond:
-                call.deliveries.append(outcome)
+            note(outcome)
+            self.store.done(event_id)
             return
         creds = self.credentials
         if method == "GET":  # the values as requests would put them in the query string
@@ -344,16 +417,20 @@ class Simulator:
             time.sleep(delay)
         if attempts > 1:
             outcome["attempts"] = attempts
-        with call.cond:
-            call.deliveries.append(outcome)
+        note(outcome)
         failed = "error" in outcome or outcome.get("status_code", 200) >= 400
         if failed and self.fallback_url and url != self.fallback_url:
             # Vonage's webhook reference: the fallback request carries the original payload
             # plus `reason` and `original_request` {url, type} (fact sheet §2.2, WH-2021).
             reason = outcome.get("error") or f"HTTP {outcome['status_code']}"
-            self._post(call, self.fallback_url, method,
-                       {**payload, "reason": reason[:300],
-                        "original_request": {"url": url, "type": "event"}}, session)
+            fallback = Delivery(str(uuidlib.uuid4()), delivery.call_uuid, self.fallback_url,
+                                method, {**payload, "reason": reason[:300], "original_request":
+                                         {"url": url, "type": "event"}})
+            self.store.queue([fallback])
+            self.store.done(event_id)
+            self._send(fallback, session, note)
+        else:
+            self.store.done(event_id)
 
     # --- the answer URL ----
     def create_inbound(self, caller: str) -> Call:
@@ -470,7 +547,9 @@ class Simulator:
             outcome["seconds"] = seconds
         return False, None
 
-    def _finish_recording(self, call: Call, rec: RecordingRun, session: requests.Session) -> None:
+    def _finish_recording(self, call: Call, rec: RecordingRun) -> list[tuple]:
+        """Encode a finished recording and index its file; its webhooks (url, method,
+        payload) to send: the record event, then the transcription's."""
         engine = call.engine
         path = self.recordings_dir / f"{rec.recording_uuid}.{rec.format}"
         size = audio.encode_recording(rec.sounds, rec.start, rec.end, rec.format, rec.split,
@@ -480,9 +559,8 @@ class Simulator:
         # §2.1: WH-2021 and the .NET/Java SDK test payloads show two different ids), so a
         # client must store recording_url and cannot rebuild it from recording_uuid.
         file_id = new_file_id()
-        with self.lock:
-            self.files[file_id] = StoredFile(path, size, MEDIA_TYPES[rec.format], ended_at,
-                                             engine.uuid)
+        self.files[file_id] = StoredFile(path, size, MEDIA_TYPES[rec.format], ended_at,
+                                         engine.uuid)
         payload = {"start_time": engine.iso(rec.start), "recording_url":
                    f"https://{self.api_host}/v1/files/{file_id}", "size": size,
                    "recording_uuid": rec.recording_uuid, "end_time": engine.iso(rec.end),
@@ -494,14 +572,14 @@ class Simulator:
         with call.cond:
             engine.events.append({"kind": "record", "t": rec.end, "url": (urls or [None])[0],
                                   "method": method, "payload": payload})
-        if urls:
-            self._post(call, urls[0], method, payload, session)
+        posts = [(urls[0], method, payload)] if urls else []
         transcription = rec.params.get("transcription")
         if isinstance(transcription, dict):
-            self._transcribe(call, rec, transcription, ended_at, session)
+            posts += self._transcribe(call, rec, transcription, ended_at)
+        return posts
 
-    def _transcribe(self, call: Call, rec: RecordingRun, settings: dict, ended_at: datetime,
-                    session: requests.Session) -> None:
+    def _transcribe(self, call: Call, rec: RecordingRun, settings: dict,
+                    ended_at: datetime) -> list[tuple]:
         engine = call.engine
         file_id = new_file_id()  # a file of its own, like the recording (fact sheet §2.1)
         path = self.recordings_dir / f"{rec.recording_uuid}-transcript.json"
@@ -515,9 +593,8 @@ class Simulator:
                                                    for start, end, text in channel]}
                                    for channel in engine.transcript(rec)]}
         atomic_write(path, json.dumps(transcript, indent=1), mode=0o600)  # like the audio
-        with self.lock:
-            self.files[file_id] = StoredFile(path, path.stat().st_size, "application/json",
-                                             ended_at, engine.uuid)
+        self.files[file_id] = StoredFile(path, path.stat().st_size, "application/json",
+                                         ended_at, engine.uuid)
         # The transcription event (.NET SDK TranscriptionWebhook: conversation_uuid,
         # recording_uuid, status "transcribed", transcription_url, type "record") goes to
         # transcription.eventUrl, else the record's eventUrl (recording guide), else the
@@ -536,8 +613,7 @@ class Simulator:
             engine.events.append({"kind": "transcription", "t": rec.end,
                                   "url": (urls or [None])[0], "method": method,
                                   "payload": payload})
-        if urls:
-            self._post(call, urls[0], method, payload, session)
+        return [(urls[0], method, payload)] if urls else []
 
 
 def _declared_seconds(response: requests.Response, limit: float) -> float:

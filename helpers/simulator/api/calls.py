@@ -169,7 +169,7 @@ async def list_calls(request: Request) -> Response:
                  if k not in LIST_FILTERS]
     refuse("Invalid filters.", problems)
     sim = simulator(request)
-    calls = [sim.calls[u].catch_up() for u in list(sim.order)]
+    calls = [call.catch_up() for call in sim.calls.in_order()]
     calls = list(filter(call_filter(query, bounds), calls))
     if order == "desc":
         calls.reverse()
