@@ -278,6 +278,11 @@ class Simulator:
         if item[0] == "answer":
             self._answer(call, item[1], session)
             return
+        if item[0] == "websocket":  # a connect to a WebSocket endpoint: websocket_leg.py
+            from .websocket_leg import run_socket
+
+            run_socket(self, call, session)
+            return
         if item[0] == "recording":
             try:
                 self._finish_recording(call, item[1], session)
