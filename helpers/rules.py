@@ -738,7 +738,8 @@ def _describe_action(body: dict) -> str:
         return f"talk \u201c{_clip(str(body.get('text', '')), 50)}\u201d"
     if name == "connect":
         endpoint = (body.get("endpoint") or [{}])[0]
-        return f"connect to {endpoint.get('number', endpoint.get('type', '?'))}"
+        who = endpoint.get("number") or endpoint.get("uri") or endpoint.get("type", "?")
+        return f"connect to {who}"
     return str(name)
 
 

@@ -93,10 +93,11 @@ def run_socket(sim: Simulator, call: Call, session: requests.Session) -> None:
         return
     uri = run.leg.number
     why = outbound.refusal(uri, schemes=("ws", "wss"))
-    ws = None
+    ws = opener = None
     if why is None:
         try:
-            ws = _open(uri)
+            opener = _open(uri)
+            ws = opener.__enter__()  # websockets: the connection is a context manager
         except Exception as err:  # refused, timed out, not a WebSocket: the leg failed
             why = f"the WebSocket could not be opened: {type(err).__name__}: {err}"[:300]
     if ws is None:
@@ -144,6 +145,7 @@ def run_socket(sim: Simulator, call: Call, session: requests.Session) -> None:
     finally:
         if closed_by_server is None:
             ws.close(1000, "the call leg ended")
+        opener.__exit__(None, None, None)
     if closed_by_server is not None:
         _closed(sim, call, run, "disconnected", "the WebSocket server closed the connection "
                 f"(code {getattr(closed_by_server.rcvd, 'code', 1006)})", session)
