@@ -9,6 +9,7 @@ troubleshooting guide's capacity (3 calls/s, 15 requests/s, 429).
 
 from __future__ import annotations
 
+import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -96,6 +97,23 @@ def test_the_sdk_connects_a_call_to_a_socket_first_message_then_640_byte_frames(
     assert echoed and echoed[0].start >= leg.answered  # the echo is heard in the call
     [window] = tl.windows()
     assert leg.source in window.run.participants  # and recorded on the socket leg's channel
+
+
+def test_a_key_pressed_on_the_call_reaches_the_socket_as_a_dtmf_event(lab, sock):
+    server = sock(echo=False)
+    reply = https(lab, "POST", "/v1/calls", json={
+        "to": [{"type": "phone", "number": "447700900002"}],  # presses # 5 s after answering
+        "random_from_number": True, "event_url": [lab.event_url()],
+        "ncco": [{"action": "connect", "randomFromNumber": True,
+                  "endpoint": [socket_endpoint(server.uri)]}]})
+    assert reply.status_code == 201, reply.text
+    calls.wait_until_ended(lab, reply.json())
+    assert lab.simulator.wait_idle(60)
+    [session] = server.sessions
+    # WebSockets guide, "DTMF events": {"event":"websocket:dtmf","digit":"5","duration":260}
+    assert [json.loads(t) for t in session.texts] == [
+        {"event": "websocket:dtmf", "digit": "#",
+         "duration": round(assumptions.DTMF_TONE_SECONDS * 1000)}]
 
 
 def test_8_khz_gives_320_byte_frames_over_plain_https(lab, sock):

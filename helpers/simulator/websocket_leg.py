@@ -113,13 +113,15 @@ def run_socket(sim: Simulator, call: Call, session: requests.Session) -> None:
         with call.cond:
             engine.socket_connected(run)
             engine.socket_note(run, "socket_open", uri=uri, content_type=run.content_type)
-        real_start, frames = time.monotonic(), 0
+        real_start, frames, seen = time.monotonic(), 0, len(engine.log)
         while True:
             t = run.start + frames * FRAME_SECONDS
             with call.cond:
                 alive = engine.socket_step(run, t)
                 items = engine.take_outbox()
                 sounds = engine.socket_sounds(run, t, t + FRAME_SECONDS) if alive else []
+                presses = [e["digit"] for e in engine.log[seen:] if e["what"] == "press"]
+                seen = len(engine.log)
             later = [item for item in items if item[0] == "websocket"]
             for item in items:
                 if item[0] != "websocket":
@@ -130,6 +132,10 @@ def run_socket(sim: Simulator, call: Call, session: requests.Session) -> None:
             if not alive:
                 break
             try:
+                for digit in presses:  # WebSockets guide, "DTMF events": one text per key
+                    ws.send(json.dumps({"event": "websocket:dtmf", "digit": digit,
+                                        "duration": round(assumptions.DTMF_TONE_SECONDS
+                                                          * 1000)}))
                 ws.send(pcm_frame(sounds, t, run.rate))
             except ConnectionClosed as err:
                 closed_by_server = err
