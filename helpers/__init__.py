@@ -19,6 +19,7 @@ from .rules import (
 
 # Connecting: the SDK client, the simulator or live Vonage, the webhook receiver
 from .client import Lab, connect
+from .lab_socket import LabSocket
 
 # Test calls, their timelines and their recordings
 from .call_timeline import CallTimeline
@@ -126,7 +127,7 @@ __all__ = [
     "RECORD_PARAMS", "SYNCHRONOUS", "blocking_reason", "explain", "is_blocking", "record_table",
     "validate",
     # connecting
-    "Lab", "connect",
+    "Lab", "LabSocket", "connect",
     # calls, timelines and recordings
     "CallTimeline", "RecordingDownloadError", "advance_clock", "assume", "assumed",
     "download_recording", "paced",

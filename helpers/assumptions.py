@@ -266,6 +266,19 @@ JITTER_BUFFER_MS = 100
 PLC_FULL_MS = 10
 PLC_SILENT_AFTER_MS = 60
 
+#: A WebSocket leg's clock (WebSockets guide: 20 ms binary frames; nothing says how platform
+#: time maps to a socket's). The simulator's calls run on a virtual clock, so a socket leg's
+#: time is counted in the frames sent to it: frame k carries [k * 20 ms, (k + 1) * 20 ms) of
+#: the call's audio, and the next frame goes once the socket has answered the last one (a
+#: frame of audio back, or any message), or after SOCKET_REPLY_WAIT seconds of real time if
+#: it sends nothing (a paced call waits for its own pace instead). A close from the server is
+#: placed at the end of the last frame sent, so a server that closes after N frames closes at
+#: N * 20 ms, every time. The lab's own socket (`lab.socket`) answers every frame.
+SOCKET_REPLY_WAIT = 0.02
+#: Seconds to open a WebSocket before the leg counts as `failed` (the answer URL's TCP limit,
+#: fact sheet §2.2; the WebSockets guide gives none).
+SOCKET_CONNECT_TIMEOUT = 3.0
+
 
 # --- labels: where a text rests on one of the choices above, it says so ----------------------
 
@@ -323,6 +336,12 @@ LABELS: dict[str, tuple[str, str]] = {
         f"{PLC_FULL_MS} ms, then fading to silence {PLC_SILENT_AFTER_MS} ms after the loss "
         "began (after G.711 Appendix I)",
         "nothing about how the platform conceals lost audio in a recording",
+    ),
+    "SOCKET_REPLY_WAIT": (
+        "a WebSocket leg's time is counted in the 20 ms frames sent to it, and a socket that "
+        "closes is heard to close at the end of the last frame it was sent",
+        "each binary message is 20 ms of audio (WebSockets guide); how long Vonage takes to "
+        "notice a close is not written",
     ),
     "EXPIRED_RECORDING_STATUS": (
         f"a download after {RETENTION_DAYS} days gets {EXPIRED_RECORDING_STATUS} Not Found",

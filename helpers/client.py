@@ -259,6 +259,7 @@ class Lab:
         self.simulator = simulator
         self.from_number = from_number  # None: let Vonage pick one (random_from_number)
         self._event_base = event_base.rstrip("/")
+        self._sockets: list = []  # lab.socket()'s servers, stopped with the lab
 
     @property
     def voice(self):
@@ -333,6 +334,24 @@ class Lab:
         return self.vonage.http_client.post(self.api_host, "/_sim/inbound", {
             "from": caller, "to": self.simulator.credentials.number})
 
+    def socket(self, drop_after: float | None = None, echo: bool = True, drops: int = 1,
+               on_disconnect: list | None = None):
+        """Simulator only: serve a WebSocket for a `connect` action (helpers/lab_socket.py);
+        returns the running `LabSocket`: `.uri` for the endpoint, `.event_url` for the
+        connect's eventUrl, `.sessions` for what each connection received. `drop_after=N`
+        closes the first `drops` connections after N seconds of audio; `on_disconnect` is the
+        NCCO it answers the `disconnected` event with. Stopped with the lab."""
+        from .lab_socket import LabSocket
+
+        if self.simulator is None:
+            raise LabSetupError("lab.socket() serves on this computer, which Vonage cannot "
+                                "reach: in live mode, give a public wss:// endpoint.")
+        sock = LabSocket(echo=echo, drop_after=drop_after, drops=drops,
+                         on_disconnect=on_disconnect,
+                         signature_secret=self.simulator.credentials.signature_secret).start()
+        self._sockets.append(sock)
+        return sock
+
     @property
     def number(self) -> str | None:
         """The application's phone number in simulator mode (None live)."""
@@ -343,6 +362,8 @@ class Lab:
 
     def close(self) -> None:
         self.receiver.stop()
+        for sock in self._sockets:
+            sock.stop()
 
     def __enter__(self) -> Lab:
         return self

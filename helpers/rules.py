@@ -493,6 +493,27 @@ def endpoint_problem(value: Any) -> str | None:
     if not (isinstance(given, str) and given.strip() and given.startswith(prefixes)):
         start = " starting " + " or ".join(prefixes) if prefixes != ("",) else ""
         return f"a {kind} endpoint needs {field_name}{start}; you gave {given!r}"
+    if kind == "websocket":
+        return _websocket_problem(endpoint)
+    return None
+
+
+#: A websocket endpoint's `content-type` (WebSockets guide: 8 or 16 kHz 16-bit linear PCM;
+#: NCCO reference and Python SDK `WebsocketEndpoint.contentType` add 24 kHz).
+WEBSOCKET_CONTENT_TYPES = ("audio/l16;rate=8000", "audio/l16;rate=16000",
+                           "audio/l16;rate=24000")
+
+
+def _websocket_problem(endpoint: dict) -> str | None:
+    """A websocket endpoint's content-type and headers (an object whose properties the first
+    message carries at its top level: WebSockets guide, "First message")."""
+    content_type = endpoint.get("content-type")
+    if content_type is not None and content_type not in WEBSOCKET_CONTENT_TYPES:
+        return (f"a websocket endpoint's content-type must be one of "
+                f"{', '.join(WEBSOCKET_CONTENT_TYPES)}; you gave {content_type!r}")
+    headers = endpoint.get("headers")
+    if headers is not None and not isinstance(headers, dict):
+        return f"a websocket endpoint's headers must be an object; you gave {headers!r}"
     return None
 
 
@@ -717,7 +738,8 @@ def _describe_action(body: dict) -> str:
         return f"talk \u201c{_clip(str(body.get('text', '')), 50)}\u201d"
     if name == "connect":
         endpoint = (body.get("endpoint") or [{}])[0]
-        return f"connect to {endpoint.get('number', endpoint.get('type', '?'))}"
+        who = endpoint.get("number") or endpoint.get("uri") or endpoint.get("type", "?")
+        return f"connect to {who}"
     return str(name)
 
 

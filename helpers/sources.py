@@ -53,6 +53,9 @@ SOURCES: dict[str, Source] = {
     "TROUBLE": Source("Voice API troubleshooting guide", "https://developer.vonage.com/voice/"
                       "voice-api/guides/troubleshooting", "answer URL time limits, call "
                       "rate limits, where error events go"),
+    "WS-guide": Source("WebSockets guide", "https://developer.vonage.com/en/voice/voice-api/"
+                       "concepts/websockets", "connecting a call to a WebSocket; the "
+                       "disconnected event and the NCCO returned to it (eventType synchronous)"),
     "AUTH-JWT": Source("JWTs for Vonage applications", "https://developer.vonage.com/jwt",
                        "what a JWT holds and how long it lasts"),
     "ERRDOC": Source("Vonage API errors", "https://developer.vonage.com/api-errors",
@@ -67,7 +70,8 @@ LESSON_SOURCES: dict[str, tuple[str, ...]] = {
     "09": ("NCCO-cur", "REC-2021"),
     "10": ("KB-badreq", "KB-part", "KB-order", "KB-ring", "TROUBLE"),
     "11": ("REC-2021", "AUTH-JWT", "ERRDOC", "KB-part"),
-    "11b": ("NCCO-cur", "KB-part", "REC-2021", "KB-ncco", "TROUBLE", "PHP-446"),
+    "11b": ("NCCO-cur", "KB-part", "REC-2021", "KB-ncco", "TROUBLE", "PHP-446",
+            "WS-guide"),
 }
 
 

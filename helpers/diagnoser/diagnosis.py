@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from typing import Any
@@ -180,12 +181,37 @@ def _simulate(lab: Lab, actions: list, number: str, callee: Any,
         if isinstance(callee, dict):
             set_callee(lab, number, callee.get("script", []), callee.get("answer_after", 1.0),
                        busy=callee.get("busy", False))
-        result = run_call(lab, _point_urls_at(lab, actions), number, folder=folder,
-                          timeout=SIMULATION_TIMEOUT)
+        with _lab_sockets(lab, actions) as pointed:
+            result = run_call(lab, _point_urls_at(lab, pointed), number, folder=folder,
+                              timeout=SIMULATION_TIMEOUT)
     except Exception as err:  # the rest of the diagnosis still stands
         return None, [f"The simulated call could not be completed: {err}"]
-    return result, ["For the simulation, the NCCO's webhook URLs were pointed at the lab's "
-                    "receiver."] if "eventUrl" in json.dumps(actions) else []
+    notes = ["For the simulation, the NCCO's webhook URLs were pointed at the lab's "
+             "receiver."] if "eventUrl" in json.dumps(actions) else []
+    if pointed is not actions:
+        notes.append("For the simulation, each WebSocket endpoint was the lab's echo socket "
+                     "(lab.socket()), which stays up until the call ends.")
+    return result, notes
+
+
+@contextmanager
+def _lab_sockets(lab: Lab, actions: list):
+    """The NCCO with each websocket endpoint's uri on a lab socket (stopped afterwards), or
+    the NCCO itself when it has none."""
+    uses = any(isinstance(a, dict) and isinstance(a.get("endpoint"), list) and a["endpoint"]
+               and isinstance(a["endpoint"][0], dict)
+               and a["endpoint"][0].get("type") == "websocket" for a in actions)
+    if not uses:
+        yield actions
+        return
+    sock = lab.socket()
+    try:
+        yield [{**a, "endpoint": [{**a["endpoint"][0], "uri": sock.uri}]}
+               if isinstance(a, dict) and isinstance(a.get("endpoint"), list) and a["endpoint"]
+               and isinstance(a["endpoint"][0], dict)
+               and a["endpoint"][0].get("type") == "websocket" else a for a in actions]
+    finally:
+        sock.stop()
 
 
 def without_wrong_case(actions: list) -> tuple[list, list[str]] | None:

@@ -48,6 +48,8 @@ FINDINGS: dict[str, str] = {
     "recording-hit-maximum": "The recording ran to the maximum length: nothing ended it.",
     "leading-silence": "The recording starts with several seconds of silence.",
     "call-not-answered": "The call was not answered, so nothing ran and nothing was recorded.",
+    "socket-drop-without-fallback": "A connect to a WebSocket without eventType synchronous: "
+    "a dropped socket sends no disconnected event and nothing reconnects it.",
 }
 
 #: Findings that are fine as they are but worth knowing: `Diagnosis.ok()` ignores them.

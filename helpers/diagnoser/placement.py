@@ -275,3 +275,28 @@ def beep_after_prompt(ctx: Context) -> list[Finding]:
             "To record from the answer instead, put the record first (the prompt still "
             "plays).", ("BEEP_SECONDS",)))
     return found
+
+
+@check
+def socket_without_fallback(ctx: Context) -> list[Finding]:
+    """WebSockets guide, "Websocket fallback options": the `disconnected` event (and the NCCO
+    returned to it) needs eventType synchronous on the connect; without it a dropped socket
+    just ends the leg and the NCCO moves on."""
+    found = []
+    for i, body in enumerate(ctx.actions):
+        if ctx.kind(i) != "connect" or not isinstance(body.get("endpoint"), list):
+            continue
+        endpoint = body["endpoint"][0] if body["endpoint"] else {}
+        if not isinstance(endpoint, dict) or endpoint.get("type") != "websocket" or \
+                body.get("eventType") == "synchronous":
+            continue
+        after = "the next action runs" if i + 1 < len(ctx.actions) else \
+            "the NCCO has no more actions, so the call ends"
+        found.append(Finding(
+            "socket-drop-without-fallback", i,
+            f"Action {i} connects to a WebSocket without eventType \"synchronous\": if the "
+            f"socket closes, no disconnected event is sent and {after}.",
+            "Add \"eventType\": \"synchronous\" and an eventUrl to the connect: a dropped "
+            "socket then sends a disconnected event there, and an NCCO returned to it (e.g. a "
+            "talk, then the same connect) reconnects the call."))
+    return found

@@ -28,7 +28,7 @@ from ..assumptions import (
 )
 from ..files import atomic_write
 
-KINDS = ("speech", "tts", "music", "beep", "dtmf")
+KINDS = ("speech", "tts", "music", "beep", "dtmf", "socket")
 APP_SOURCE = 1  # Sound.source of the NCCO's own audio; 0 is the first leg, 2.. other legs
 FADE_SECONDS = 0.005  # linear fade at each edge of every sound, so no clicks
 TWO_PI = 2.0 * np.pi
@@ -148,6 +148,7 @@ class Sound:
     text: str | None = None  # the words (talk, say) or a `speak` span's label
     voice: str | None = None  # espeak-ng voice that says `text`; None: synthetic voice
     origin: float | None = None  # when the sound's content began, if before `start` (a piece)
+    audio: str | None = None  # "socket": 16 kHz s16le samples from a WebSocket, from `origin`
 
 
 def channel_map(
@@ -312,7 +313,22 @@ def _words(sound: Sound, tr: np.ndarray) -> np.ndarray | None:
     return wave[index]
 
 
+def _samples(sound: Sound, tr: np.ndarray) -> np.ndarray:
+    """A WebSocket's audio (simulator/sockets.py): the samples its file holds at `tr`."""
+    try:
+        data = np.memmap(sound.audio, dtype="<i2", mode="r")
+    except (OSError, ValueError):  # an empty or missing file: silence
+        return np.zeros_like(tr)
+    index = np.floor(tr * SAMPLE_RATE + 0.5).astype(np.int64)
+    inside = (index >= 0) & (index < data.size)
+    out = np.zeros_like(tr)
+    out[inside] = data[index[inside]] / 32768.0
+    return out
+
+
 def _tone(sound: Sound, tr: np.ndarray) -> np.ndarray:
+    if sound.kind == "socket":
+        return _samples(sound, tr)
     words = _words(sound, tr)
     if words is not None:
         return words

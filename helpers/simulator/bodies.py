@@ -247,6 +247,22 @@ def ncco_problems(ncco: Any, name: str = "ncco") -> list[dict]:
     return entries
 
 
+def unreachable_sockets(ncco: Any, name: str = "ncco") -> list[dict]:
+    """A 400 entry for each websocket endpoint the simulator may not open (loopback only,
+    like every request it makes: outbound.refusal), for an NCCO that is otherwise valid."""
+    from .outbound import refusal
+
+    entries = []
+    for index, action in enumerate(ncco if isinstance(ncco, list) else []):
+        endpoint = (action.get("endpoint") or [{}])[0] if isinstance(action, dict) else {}
+        if isinstance(endpoint, dict) and endpoint.get("type") == "websocket":
+            why = refusal(endpoint.get("uri", ""), schemes=("ws", "wss"))
+            if why:
+                entries.append(_invalid(f"{name}[{index}].endpoint[0].uri",
+                                        endpoint.get("uri"), why))
+    return entries
+
+
 def check_range(header: str | None, size: int) -> None:
     """Refuse a bad Range header in JSON (Starlette would answer in plain text)."""
     from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable

@@ -24,6 +24,7 @@ from ..callees import Callee
 from ..tts import TALK_VOICE, talk_seconds
 from . import network
 from .audio import Sound, channel_map, n_channels
+from .sockets import SOCKET_PARTY, SocketLegs
 
 FIRST_LEG, APP = 0, 1  # sound sources; connected legs are 2, 3, ...
 INF = math.inf
@@ -96,7 +97,7 @@ def _seed(*parts: Any) -> int:
     return zlib.crc32(repr(parts).encode()) & 0x7FFFFFFF
 
 
-class CallEngine:
+class CallEngine(SocketLegs):
     """The virtual-time model of one outbound call and the legs it connects."""
 
     def __init__(self, *, uuid: str, conversation_uuid: str, to_number: str, from_number: str,
@@ -156,18 +157,19 @@ class CallEngine:
 
     def next_time(self) -> float | None:
         """Virtual time of the next event, None when the call has ended."""
-        if self.ended is not None or not self._queue or self.awaiting_ncco:
+        if self.ended is not None or not self._queue or self.awaiting_ncco or self.socket_held:
             return None
         return self._queue[0][0]
 
     def advance(self, until: float) -> None:
         """Run every event up to virtual time `until` (math.inf: to the end of the call)."""
         while self._queue and self.ended is None and not self.awaiting_ncco and \
-                self._queue[0][0] <= until:
+                not self.socket_held and self._queue[0][0] <= until:
             time, _, kind, args = heapq.heappop(self._queue)
             self.t = max(self.t, time)
             getattr(self, "_on_" + kind)(*args)
-        if self.ended is None and until < INF and not self.awaiting_ncco:
+        if self.ended is None and until < INF and not self.awaiting_ncco and \
+                not self.socket_held:
             self.t = max(self.t, until)
 
     def take_outbox(self) -> list[tuple]:
@@ -588,6 +590,13 @@ class CallEngine:
             self._finish("completed", "the legs were transferred to another conversation")
 
     def _start_connect(self, index: int, body: dict) -> None:
+        if body["endpoint"][0].get("type") == "websocket":  # sockets.py
+            leg = Leg(self.new_uuid(), body["endpoint"][0]["uri"], SOCKET_PARTY,
+                      2 + len(self.legs), self.t)
+            self.current = Running(index, "connect", next(self._tokens), {"leg": leg,
+                                                                          "body": body})
+            self._start_socket(index, body, leg)
+            return
         number = body["endpoint"][0].get("number", "")
         leg = Leg(self.new_uuid(), number, self.resolve_callee(number), 2 + len(self.legs),
                   self.t)

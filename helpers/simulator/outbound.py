@@ -24,16 +24,17 @@ def allowed_hosts() -> set[str]:
     return {h.strip().lower().strip("[]") for h in raw.split(",") if h.strip()}
 
 
-def refusal(url: str) -> str | None:
-    """None when the simulator may contact `url`; otherwise why not, in one sentence."""
+def refusal(url: str, schemes: tuple[str, ...] = ("http", "https")) -> str | None:
+    """None when the simulator may contact `url`; otherwise why not, in one sentence.
+    `schemes`: ("ws", "wss") for a WebSocket endpoint."""
     try:
         parts = urlsplit(str(url))
         host = (parts.hostname or "").lower()
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
         return f"{str(url)[:200]} is not a valid URL."
-    if parts.scheme not in ("http", "https") or not host:
-        return f"{str(url)[:200]} is not an http(s) URL."
+    if parts.scheme not in schemes or not host:
+        return f"{str(url)[:200]} is not a {' or '.join(s + '://' for s in schemes)} URL."
     if host == "localhost":
         return None
     try:

@@ -311,10 +311,10 @@ class Simulator:
     def _prepare(self, call: Call, items: list[tuple]) -> list[tuple]:
         """The engine's outbox as steps to take in order: recordings are encoded now and every
         webhook (theirs too) is queued in the store with its id before the first is sent, so
-        a restart resends what was not acknowledged. An answer request stays a step."""
+        a restart resends what was not acknowledged. An answer request or a socket leg stays a step."""
         steps, queued = [], []
         for item in items:
-            if item[0] == "answer":
+            if item[0] in ("answer", "websocket"):  # steps taken in turn, not webhooks
                 steps.append(item)
                 continue
             if item[0] == "recording":
@@ -340,6 +340,11 @@ class Simulator:
     def _deliver(self, call: Call, item: tuple, session: requests.Session) -> None:
         if item[0] == "answer":
             self._answer(call, item[1], session)
+            return
+        if item[0] == "websocket":  # a connect to a WebSocket endpoint: websocket_leg.py
+            from .websocket_leg import run_socket
+
+            run_socket(self, call, session)
             return
 
         def note(outcome: dict) -> None:

@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from ..bodies import WRONG_VERB, ApiError
+from ..capacity import Capacity, CapacityLimit
 from ..engine import CallStateError
 from .applications import get_application, list_applications, update_application
 from .calls import (
@@ -45,9 +47,11 @@ from .control import (
     set_assumptions,
     set_call_pace,
     set_callee,
+    set_capacity,
     set_pace,
     show_assumptions,
     show_callee,
+    show_capacity,
     show_clock,
     show_pace,
     timeline,
@@ -89,6 +93,8 @@ routes = [
     Route("/_sim/calls/{uuid}/pace", set_call_pace, methods=["PUT"]),
     Route("/_sim/calls/{uuid}/timeline", timeline, methods=["GET"]),
     Route("/_sim/idle", wait_idle, methods=["POST"]),
+    Route("/_sim/capacity", show_capacity, methods=["GET"]),
+    Route("/_sim/capacity", set_capacity, methods=["PUT"]),
 ]
 
 
@@ -119,6 +125,9 @@ exception_handlers = {ApiError: api_error, CallStateError: call_state_error,
 
 def build_app(sim: Simulator) -> Starlette:
     """The ASGI app of one simulator."""
-    app = Starlette(routes=routes, exception_handlers=exception_handlers)
+    if getattr(sim, "capacity", None) is None:  # off unless asked for (capacity.py)
+        sim.capacity = Capacity()
+    app = Starlette(routes=routes, exception_handlers=exception_handlers,
+                    middleware=[Middleware(CapacityLimit, capacity=sim.capacity)])
     app.state.simulator = sim
     return app

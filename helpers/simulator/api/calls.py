@@ -28,6 +28,7 @@ from ..bodies import (
     fetch_ncco,
     ncco_problems,
     read_json,
+    unreachable_sockets,
 )
 from .common import call_info, get_call, refuse, requires_jwt, simulator
 
@@ -54,7 +55,7 @@ def create_problems(body: Any) -> list[dict]:
                                      "from needs a phone number of 7 to 15 digits 0-9.",
                                      '{"type": "phone", "number": "447700900000"}'))
     if "ncco" in body:
-        problems += ncco_problems(body["ncco"])
+        problems += ncco_problems(body["ncco"]) or unreachable_sockets(body["ncco"])
     return problems
 
 
@@ -217,7 +218,8 @@ async def transfer_ncco(call: Call, body: dict) -> list:
                               [_invalid("destination.url", urls, "one http(s) URL")])
         ncco = await fetch_off_loop("destination.url", urls[0], "GET",
                                     {"uuid": call.engine.uuid})
-    refuse("The transfer NCCO is invalid.", ncco_problems(ncco, "destination.ncco"))
+    refuse("The transfer NCCO is invalid.", ncco_problems(ncco, "destination.ncco") or
+           unreachable_sockets(ncco, "destination.ncco"))
     return rules.normalise(ncco)
 
 

@@ -182,3 +182,22 @@ async def wait_idle(request: Request) -> Response:
             return JSONResponse({"idle": True})
         if left <= IDLE_STEP or await request.is_disconnected():
             return JSONResponse({"idle": False})
+
+
+@requires_jwt
+async def show_capacity(request: Request) -> Response:
+    return JSONResponse(simulator(request).capacity.state())
+
+
+@requires_jwt
+async def set_capacity(request: Request) -> Response:
+    """`{"enabled": true}` turns Vonage's capacity limits on (capacity.py), false off."""
+    body = await read_json(request)
+    enabled = body.get("enabled") if isinstance(body, dict) else None
+    if not isinstance(enabled, bool) or set(body) != {"enabled"}:
+        raise bad_request("Send {\"enabled\": true} or {\"enabled\": false}.",
+                          [_invalid("enabled", enabled, "enabled must be true or false",
+                                    "true or false")])
+    capacity = simulator(request).capacity
+    capacity.enabled = enabled
+    return JSONResponse(capacity.state())
