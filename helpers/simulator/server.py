@@ -311,7 +311,8 @@ class Simulator:
     def _prepare(self, call: Call, items: list[tuple]) -> list[tuple]:
         """The engine's outbox as steps to take in order: recordings are encoded now and every
         webhook (theirs too) is queued in the store with its id before the first is sent, so
-        a restart resends what was not acknowledged. An answer request or a socket leg stays a step."""
+        a restart resends what was not acknowledged. An answer request or a socket leg stays
+        a step."""
         steps, queued = [], []
         for item in items:
             if item[0] in ("answer", "websocket"):  # steps taken in turn, not webhooks
