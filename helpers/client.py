@@ -19,7 +19,7 @@ from requests.adapters import HTTPAdapter
 from urllib3 import Retry
 
 from .receiver import EventLog, Receiver
-from .secrets import looks_secret, redact
+from .secrets import looks_like_key_fragment, looks_secret, redact
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SIMULATOR_NUMBER = "447700900000"  # the caller ID of simulated calls (an Ofcom drama number)
@@ -124,6 +124,9 @@ def key_file(value: str) -> tuple[Path | None, str | None]:
         exists, path = False, None
     if path is None:
         return None, f"{KEY_NEITHER} ({len(text)} characters, not a usable file name)"
+    if not exists and looks_like_key_fragment(text):  # a key's last line: not to be echoed
+        return None, (f"{KEY_NEITHER}: it is {len(text)} characters of what looks like a piece "
+                      "of a key (its last line?); give the path to private.key instead")
     if not exists:
         return None, f"VONAGE_PRIVATE_KEY points to {redact(repr(str(path)))}, which is not a file"
     return path, None
