@@ -234,7 +234,28 @@ def _sdk_client(application_id: str, private_key: str, api_host: str | None,
         adapter = PinnedCAAdapter(ca_cert, max_retries=Retry(total=3, backoff_factor=0.1),
                                   pool_maxsize=32)
         client.http_client._session.mount(f"https://{api_host}/", adapter)
+    _parse_key_once(client)
     return client
+
+
+def _parse_key_once(client: vonage.Vonage) -> None:
+    """Hand the SDK's JWT signer the private key parsed once, not its PEM text.
+
+    vonage_jwt passes the PEM text to PyJWT, which parses it again for every token: about
+    70 ms of CPU per request (RSA key checks), most of what a create-call request costs
+    (benchmarks/bench_load.py). PyJWT takes a parsed key as well. If the SDK's internals
+    change, or the key does not parse here, the SDK is left as it was."""
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    signer = getattr(getattr(client.http_client, "auth", None), "_jwt_client", None)
+    pem = getattr(signer, "_private_key", None)
+    if not isinstance(pem, (str, bytes)):
+        return
+    try:
+        signer._private_key = load_pem_private_key(
+            pem.encode() if isinstance(pem, str) else pem, password=None)
+    except Exception:  # noqa: BLE001 - the SDK then reports a bad key its own way, as before
+        return
 
 
 class Lab:
