@@ -86,6 +86,8 @@ from .clinic import (
     size_table,
 )
 from .diagnoser import diagnose
+from .network_report import excerpt, line_estimate, network_reports, packet_table
+from .quality import estimate_mos
 from .switches import assume, assumed
 from .signed_webhooks import send_test_event
 
@@ -93,10 +95,13 @@ from .signed_webhooks import send_test_event
 from .exercises import (
     REPLY_FACTS,
     check_agent_not_recorded,
+    check_answers_at_once,
     check_blocking,
+    check_buffer_choice,
     check_case_fix,
     check_channels_kept,
     check_collects_key,
+    check_fine_line,
     check_hangup_function,
     check_mp3,
     check_message_after_prompt,
@@ -137,9 +142,11 @@ __all__ = [
     "delivery_table", "fetch_all_recordings", "hang_up_when_ready", "mp3_sizes",
     "plot_fetch_runs", "plot_hangup_attempts", "plot_leading_silence", "plot_sizes",
     "plot_voices_in_mono", "recorded_span", "seconds_until_answered", "size_table", "diagnose",
-    "send_test_event",
+    "send_test_event", "estimate_mos", "excerpt", "line_estimate", "network_reports",
+    "packet_table",
     # self-checks
-    "Verdict", "REPLY_FACTS", "check_agent_not_recorded", "check_blocking", "check_case_fix",
+    "Verdict", "REPLY_FACTS", "check_agent_not_recorded", "check_answers_at_once",
+    "check_blocking", "check_buffer_choice", "check_case_fix", "check_fine_line",
     "check_channels_kept", "check_collects_key", "check_hangup_function", "check_mp3",
     "check_message_after_prompt", "check_records_until_key", "check_reply",
     "check_split_channels", "check_starts_with_sound", "check_tampered", "check_whole_call",

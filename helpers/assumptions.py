@@ -231,6 +231,50 @@ ANSWER_RETRY_STATUSES = frozenset({429, 503, 504})
 #: connect") is the lab's choice.
 ANSWER_FAILED_STATUS = "failed"
 
+#: A slow answer URL (support article title "Why is there an extended silence at the
+#: beginning of a call"; Vonage blog "Best Practices for Contact Center with Vonage Voice API
+#: and Client SDK", 2023-05-09: "If your webhook endpoint takes a long time to return an NCCO,
+#: for example, 4 seconds, your customer calling in won't be able to hear anything except for
+#: silence during those 4 seconds"; NCCO reference: the NCCO is fetched when the call is
+#: answered). UNCONFIRMED: when the `answered` event is sent. Chosen here: the call counts as
+#: answered when the answer URL is asked (the `answered` event, the caller's script clock and
+#: the timeline's zero), and its NCCO starts when the reply arrives; the caller hears silence
+#: in between. False: the call counts as answered when the reply arrives.
+ANSWERED_BEFORE_NCCO = True
+
+#: How long an answer URL took, as the simulator counts it: the reply's own statement in this
+#: header (seconds), never the wall time it measured, so the same notebook gives the same
+#: timeline on every run. The lab's receiver sends it when `lab.answer(..., delay=N)` makes it
+#: wait N real seconds before replying. Vonage knows no such header (it would just wait); an
+#: answer URL without it costs no virtual time, however long it really took.
+ANSWER_SECONDS_HEADER = "X-Lab-Answer-Seconds"
+
+
+#: A callee's network conditions (`{"network": {"jitter_ms": 80, "loss": 0.05}}` in its script)
+#: degrade that party's audio in the recording the way a receiver's jitter buffer with packet
+#: loss concealment would (helpers/simulator/network.py). Vonage documents none of this for its
+#: media servers: jitter, loss and latency are shown per call leg by Voice Inspector, nothing
+#: says how the platform buffers or conceals. Lab assumptions, each below:
+#: - audio travels in packets of this many milliseconds (RFC 3551 §4.2: the default
+#:   packetization interval "SHOULD have a duration of 20 ms or one frame, whichever is
+#:   longer");
+NETWORK_PACKET_MS = 20
+#: - a fixed jitter buffer plays each packet this long after it was sent (on top of the
+#:   network's steady delay); a packet whose extra delay is longer arrives too late and is
+#:   dropped. Typical buffers hold 60-200 ms (e.g. Telnyx's SIP jitter buffer defaults).
+#:   Each packet's extra delay is drawn from an exponential distribution whose mean is the
+#:   given `jitter_ms`: for that distribution the mean difference between consecutive
+#:   packets, which RFC 3550's interarrival jitter estimates, equals the mean, so the figure a
+#:   monitoring tool reports is the figure the script gives;
+JITTER_BUFFER_MS = 100
+#: - a dropped packet (lost, or late) is concealed by repeating the last packet that arrived,
+#:   at full level for PLC_FULL_MS and then fading linearly to silence PLC_SILENT_AFTER_MS after
+#:   the loss began (the shape of G.711 Appendix I's concealment: "after the first 10 ms, the
+#:   signal is progressively attenuated, such that after 60 ms the synthesized signal is
+#:   zero"; Appendix I repeats pitch periods, the lab whole packets).
+PLC_FULL_MS = 10
+PLC_SILENT_AFTER_MS = 60
+
 
 # --- labels: where a text rests on one of the choices above, it says so ----------------------
 
@@ -268,6 +312,26 @@ LABELS: dict[str, tuple[str, str]] = {
         f"the beep is {BEEP_SECONDS} s at {BEEP_HZ:.0f} Hz and is heard at the start of the file",
         "beepStart plays \"a beep\" when the recording starts; its length, pitch and whether "
         "the file holds it are not written",
+    ),
+    "ANSWERED_BEFORE_NCCO": (
+        "the call is answered when the answer URL is asked, and its NCCO starts when the "
+        "reply arrives, so the caller hears silence for as long as the answer URL takes",
+        "the caller hears \"nothing except for silence\" while the answer URL takes its time "
+        "(Vonage blog \"Best Practices for Contact Center\"); when the answered event is sent "
+        "is not written",
+    ),
+    "JITTER_BUFFER_MS": (
+        f"audio travels in {NETWORK_PACKET_MS} ms packets and a fixed {JITTER_BUFFER_MS} ms "
+        "jitter buffer drops every packet delayed longer than that (each packet's extra delay "
+        "is exponential with the script's jitter_ms as its mean)",
+        "nothing about how the platform buffers a party's audio; Voice Inspector shows jitter, "
+        "packet loss and latency per call leg",
+    ),
+    "PLC_SILENT_AFTER_MS": (
+        f"a dropped packet is concealed by repeating the last packet that arrived, full for "
+        f"{PLC_FULL_MS} ms, then fading to silence {PLC_SILENT_AFTER_MS} ms after the loss "
+        "began (after G.711 Appendix I)",
+        "nothing about how the platform conceals lost audio in a recording",
     ),
     "EXPIRED_RECORDING_STATUS": (
         f"a download after {RETENTION_DAYS} days gets {EXPIRED_RECORDING_STATUS} Not Found",

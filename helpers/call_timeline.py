@@ -32,6 +32,10 @@ class RecordingRun:
     #: sound sources of the people it recorded, in join order: with split, participant i
     #: is on channel i (the last channel takes the rest); empty while it still runs
     participants: tuple[int, ...] = ()
+    #: per party whose script sets network conditions: those conditions and what the jitter
+    #: buffer did to its packets during the recording (packets, lost, late, dropped,
+    #: concealed, silenced, dropped_in_speech, measured_jitter_ms; helpers/simulator/network.py)
+    network: tuple[dict, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,7 +114,8 @@ class CallTimeline:
             uuid=body["uuid"], conversation_uuid=body["conversation_uuid"],
             status=body["status"], now=body["now"], answered=body["answered"],
             ended=body["ended"], end_reason=body["end_reason"], log=tuple(body["log"]),
-            recordings=tuple(RecordingRun(**{**r, "participants": tuple(r.get("participants", ()))})
+            recordings=tuple(RecordingRun(**{**r, "participants": tuple(r.get("participants", ())),
+                                             "network": tuple(r.get("network", ()))})
                              for r in body["recordings"]),
             sounds=tuple(SoundSpan(**s) for s in body["sounds"]),
             mutes=tuple((a, b) for a, b in body["mutes"]),
@@ -157,6 +162,19 @@ class CallTimeline:
         """(start, end) from the answer of the sounds of these sources and kinds."""
         return sorted((self.rel(s.start), self.rel(s.end)) for s in self.sounds
                       if (sources is None or s.source in sources) and s.kind in kinds)
+
+    def first_heard(self) -> float | None:
+        """Seconds from the answer until the caller first hears the NCCO's own audio (a talk,
+        a stream, a beep); None if it never plays."""
+        spans = self.spans((APP,), ("tts", "music", "beep"))
+        return spans[0][0] if spans else None
+
+    def answer_wait(self) -> float:
+        """Seconds the answer URL took to reply, as the simulator counted them (0 when it
+        replied at once; assumptions.ANSWER_SECONDS_HEADER)."""
+        asked = next((e["t"] for e in self.log if e["what"] == "answer_request"), None)
+        reply = next((e["t"] for e in self.log if e["what"] == "answer_reply"), None)
+        return 0.0 if asked is None or reply is None else reply - asked
 
     def event_rows(self) -> list[EventRow]:
         """The webhooks the simulator sent for this call, in time order."""

@@ -11,6 +11,7 @@ import zlib
 from dataclasses import dataclass, field
 
 from . import assumptions, tts
+from .network_conditions import NetworkConditions, parse_network
 
 
 class ScriptError(ValueError):
@@ -41,6 +42,8 @@ class Callee:
     answer_after: float | None
     script: tuple[dict, ...] = ()
     busy: bool = False
+    #: how its audio reaches the platform (jitter, loss); None: a perfect line
+    network: NetworkConditions | None = None
     plan: Plan = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -51,6 +54,8 @@ class Callee:
         body = {"answer_after": self.answer_after, "script": list(self.script)}
         if self.busy:
             body["busy"] = True
+        if self.network is not None:
+            body["network"] = self.network.as_json()
         return body
 
 
@@ -88,7 +93,13 @@ DIGITS = set("0123456789*#")
 
 
 def parse_callee(number: str, body: object) -> Callee:
-    """Check a `PUT /_sim/callees/{number}` body and build the callee; ScriptError if bad."""
+    """Check a `PUT /_sim/callees/{number}` body and build the callee; ScriptError if bad.
+
+    The body: `answer_after` (seconds, or null: never answers), `busy`, `script` (steps: say,
+    speak, silence, press, hangup) and, optionally, `network`: `{"jitter_ms": 80, "loss":
+    0.05}` makes the party's audio reach the platform through a bad line, as a jitter buffer
+    with packet loss concealment hears it (ranges: network_conditions.RANGES).
+    """
     problems = []
 
     def bad(name, value, reason):
@@ -99,8 +110,9 @@ def parse_callee(number: str, body: object) -> Callee:
                             "reason": "The body must be a JSON object with answer_after and "
                                       "script."}])
     for key in body:
-        if key not in ("answer_after", "script", "busy", "name", "description"):
-            bad(key, body[key], f"Unknown field {key!r}; use answer_after, script, busy.")
+        if key not in ("answer_after", "script", "busy", "network", "name", "description"):
+            bad(key, body[key], f"Unknown field {key!r}; use answer_after, script, busy, "
+                                "network.")
     answer_after = body.get("answer_after", 1.0)
     if answer_after is not None and (isinstance(answer_after, bool) or
                                      not isinstance(answer_after, (int, float)) or
@@ -141,11 +153,16 @@ def parse_callee(number: str, body: object) -> Callee:
                 bad(f"{name}.hangup", value, "hangup must be true.")
         else:
             bad(name, step, f"Unknown step {kind!r}; use say, speak, silence, press or hangup.")
+    network = None
+    if body.get("network") is not None:  # {"jitter_ms": 80, "loss": 0.05}: network_conditions
+        network, network_problems = parse_network(body["network"])
+        problems += network_problems
     if problems:
         raise ScriptError(problems)
     return Callee(str(body.get("name", f"custom {number}")),
                   str(body.get("description", "set with PUT /_sim/callees")),
-                  None if answer_after is None else float(answer_after), tuple(script), busy)
+                  None if answer_after is None else float(answer_after), tuple(script), busy,
+                  network)
 
 
 def _persona(name: str, description: str, answer_after: float | None, *script: dict,

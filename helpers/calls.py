@@ -303,11 +303,14 @@ def get_callee(lab: Lab, number: str) -> tuple[Callee, bool]:
 
 
 def set_callee(lab: Lab, number: str, script: list[dict], answer_after: float | None = 1.0,
-               busy: bool = False) -> dict:
-    """Script the phone at `number`: ring time, then speak / silence / press / hangup steps."""
+               busy: bool = False, network: dict | None = None) -> dict:
+    """Script the phone at `number`: ring time, then speak / silence / press / hangup steps;
+    `network` (e.g. {"jitter_ms": 80, "loss": 0.05}) degrades its audio as a bad line would."""
     body = {"answer_after": answer_after, "script": script}
     if busy:
         body["busy"] = True
+    if network is not None:
+        body["network"] = network
     try:
         return lab.vonage.http_client.put(lab.api_host,
                                           _sim_path(lab, f"/_sim/callees/{number}"), body)

@@ -286,14 +286,16 @@ class Lab:
         """A webhook URL on this lab's receiver (public in live mode)."""
         return self._event_base + path
 
-    def answer(self, ncco_or_function, method: str = "GET") -> str:
+    def answer(self, ncco_or_function, method: str = "GET", delay: float = 0.0) -> str:
         """Serve the application's answer webhook from this notebook; return its URL.
 
         `ncco_or_function` is a fixed NCCO (a list of actions: dicts or the SDK's NCCO models)
         or a function of the answer request (a dict with `to`, `from`, `uuid`,
         `conversation_uuid`, ...) that returns one: a contact centre's answer webhook, in a
         cell. None stops serving it. The receiver answers on `/answer`; each request and what
-        was answered is kept in `lab.receiver.answers.requests`.
+        was answered is kept in `lab.receiver.answers.requests`. `delay` (seconds) makes it a
+        slow answer URL: each answer is sent that long after the request (and, for the
+        simulator's virtual clock, says so in assumptions.ANSWER_SECONDS_HEADER).
 
         In simulator mode this also points the application at it, through the Applications
         API and the SDK as a customer would: `answer_url` becomes this receiver's `/answer`
@@ -301,7 +303,7 @@ class Lab:
         arrive here too. Live mode only serves it: set the URL on your application yourself
         (the dashboard, or `lab.vonage.application.update_application`).
         """
-        self.receiver.answers.set(ncco_or_function)
+        self.receiver.answers.set(ncco_or_function, delay)
         url = self.event_url("/answer")
         if self.mode == "simulator" and ncco_or_function is not None:
             self._point_application(url, method)

@@ -103,9 +103,11 @@ def _describe(action: str, body: dict) -> str:
 
 def _actions(timeline: CallTimeline, rel) -> tuple[list[_Bar], list[_Bar]]:
     """(actions the NCCO waited on, actions that ran in the background), from the log."""
-    log, waited, background = timeline.log, [], []
+    log, waited, background, transferred = timeline.log, [], [], False
     for i, entry in enumerate(log):
         action, body, index = entry.get("action"), entry.get("body") or {}, entry.get("index")
+        if entry["what"] == "request" and entry.get("request") == "transfer":
+            transferred = True  # the next action is the first of the NCCO the API sent
         if entry["what"] != "action" or action == "notify":
             continue
         done = next((e for e in log[i + 1:] if e.get("index") == index
@@ -113,7 +115,7 @@ def _actions(timeline: CallTimeline, rel) -> tuple[list[_Bar], list[_Bar]]:
         stop = done["t"] if done and done["what"] == "action_end" else None
         run = next((r for r in timeline.recordings if r.action_index == index
                     and abs(r.start - entry["t"]) < 1e-6), None)
-        label = _describe(action, body)
+        label, in_background = _describe(action, body), True
         if action == "record" and stop is None and run is not None and not run.blocking:
             until = run.end
             holds = any(e["what"] == "holding" and e["t"] == entry["t"] for e in log)
@@ -126,6 +128,9 @@ def _actions(timeline: CallTimeline, rel) -> tuple[list[_Bar], list[_Bar]]:
                           and s.kind == kind and abs(s.start - entry["t"]) < 1e-6), None)
             label += " (bargeIn: the NCCO moves on)"
         else:
+            in_background = False
+        label, transferred = ("transferred: " if transferred else "") + label, False
+        if not in_background:
             waited.append(_Bar(rel(entry["t"]), rel(stop), label, COLOURS["ncco"], short=action))
             continue
         background.append(_Bar(rel(entry["t"]), rel(until), label, COLOURS["background"], "//",
@@ -159,7 +164,14 @@ def _story(timeline: CallTimeline) -> _Story:
                     for a, b in timeline.mutes]
     presses = [dict(e, t=rel(e["t"])) for e in log if e["what"] == "press"]
     lanes += [caller] + ([_Lane("Keys pressed")] if presses else [])
-    lanes.append(_Lane("Caller hears", _sound_bars(timeline, APP, rel, COLOURS["tts"])))
+    hears = _Lane("Caller hears", _sound_bars(timeline, APP, rel, COLOURS["tts"]))
+    asked = next((e["t"] for e in log if e["what"] == "answer_request"), None)
+    for reply in (e for e in log if e["what"] == "answer_reply" and asked is not None):
+        # a slow answer URL (assumptions.ANSWERED_BEFORE_NCCO): silence until its NCCO comes
+        hears.bars.insert(0, _Bar(rel(asked), rel(reply["t"]), f"silence: answer URL "
+                                  f"{reply['t'] - asked:.1f} s", COLOURS["call"], "..",
+                                  short="silence"))
+    lanes.append(hears)
     for n, leg in enumerate(timeline.legs, start=1):
         began = rel(next((e["t"] for e in log if e.get("leg") == leg.uuid), t0))
         answer = rel(leg.answered if leg.answered is not None else leg.ended)

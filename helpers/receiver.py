@@ -10,6 +10,7 @@ arrive and what to check. Given a signature secret, the receiver checks each eve
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -20,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .assumptions import EVENT_ID_HEADER
+from .assumptions import ANSWER_READ_TIMEOUT, ANSWER_SECONDS_HEADER, EVENT_ID_HEADER
 from .event_text import TERMINAL, call_filter, call_words, describe_missing, event_kind
 from .serving import ServeError, Serving, serve_in_thread
 
@@ -237,6 +238,7 @@ class EventLog:
 
 ANSWER_PATH = "/answer"  # where the receiver serves the application's answer webhook
 MAX_ANSWER_REQUESTS = 1000  # answer requests kept in memory (oldest dropped)
+MAX_ANSWER_DELAY = 2 * ANSWER_READ_TIMEOUT  # long enough to time out Vonage's default wait
 
 
 class AnswerBox:
@@ -252,13 +254,19 @@ class AnswerBox:
 
     def __init__(self):
         self.source: Any = None
+        self.delay = 0.0  # seconds the answer waits before it is sent (a slow answer URL)
         self.requests: list[dict] = []  # each answer request, and what was answered
         self._lock = threading.Lock()
 
-    def set(self, ncco_or_function: Any) -> None:
+    def set(self, ncco_or_function: Any, delay: float = 0.0) -> None:
+        """Serve `ncco_or_function`, each answer sent `delay` seconds after the request."""
         if ncco_or_function is not None and not callable(ncco_or_function):
             ncco_as_json(ncco_or_function)  # refuse a bad fixed NCCO now, not at call time
-        self.source = ncco_or_function
+        if isinstance(delay, bool) or not isinstance(delay, (int, float)) or \
+                not 0 <= delay <= MAX_ANSWER_DELAY:
+            raise ValueError(f"delay must be a number of seconds from 0 to "
+                             f"{MAX_ANSWER_DELAY:g}; you gave {delay!r}.")
+        self.source, self.delay = ncco_or_function, float(delay)
 
     def answer(self, request: dict) -> tuple[int, Any]:
         """(HTTP status, body) for one answer request; a failing function gives 500."""
@@ -448,8 +456,16 @@ def build_app(events: EventLog, signature_secret: str | None = None,
         except ValueError as err:
             return JSONResponse({"title": "Bad Request", "detail": str(err)[:200]},
                                 status_code=400)
+        delay = answers.delay
+        started = time.monotonic()
         status, reply = await run_in_threadpool(answers.answer, fields)
-        return JSONResponse(reply, status_code=status)
+        if not delay:
+            return JSONResponse(reply, status_code=status)
+        # A slow answer URL: really wait (so it is slow live too), and say how long in the
+        # lab's header, which the simulator's virtual clock counts instead of measuring.
+        await asyncio.sleep(max(0.0, delay - (time.monotonic() - started)))
+        return JSONResponse(reply, status_code=status,
+                            headers={ANSWER_SECONDS_HEADER: f"{delay:g}"})
 
     return Starlette(routes=[Route(ANSWER_PATH, answer, methods=["GET", "POST"]),
                              Route("/{path:path}", receive, methods=["GET", "POST"])])

@@ -307,7 +307,9 @@ script_steps = st.one_of(st.fixed_dictionaries({"speak": st.floats(0.1, 5)},
                          st.just({"hangup": True}))
 scripts = st.fixed_dictionaries({}, optional={
     "answer_after": st.one_of(st.none(), st.floats(0, 120)), "busy": st.booleans(),
-    "script": st.lists(script_steps, max_size=5), "name": st.text(max_size=10)})
+    "script": st.lists(script_steps, max_size=5), "name": st.text(max_size=10),
+    "network": st.one_of(st.fixed_dictionaries({}, optional={
+        "jitter_ms": st.floats(-10, 600), "loss": st.floats(-0.5, 1.5)}), json_values)})
 
 
 @FUZZ

@@ -56,7 +56,7 @@ def test_lesson_00_says_how_to_run_a_cell():
         assert words in text
 
 
-RECALL_LESSONS = ("01", "02", "03", "05", "06")
+RECALL_LESSONS = ("01", "02", "03", "05", "06", "08", "14")
 
 
 @pytest.mark.parametrize("number", RECALL_LESSONS)

@@ -15,14 +15,23 @@ from typing import Any
 from .. import recordings
 from ..call_timeline import APP, CALLER
 from ..callees import NUMBERS, PERSONAS
-from ..calls import TERMINAL_STATUSES, paced, place_call, run_call, set_pace, wait_until_ended
+from ..calls import (
+    TERMINAL_STATUSES,
+    paced,
+    place_call,
+    run_call,
+    set_pace,
+    timeline,
+    wait_until_ended,
+)
 from ..cases import find_case
 from ..client import Lab
 from ..diagnoser import NOTICES, diagnose
 from ..verdict import Verdict, invalid_ncco
 from .misses import remembers_misses
 
-__all__ = ["check_starts_with_sound", "check_mp3", "check_collects_key", "check_channels_kept",
+__all__ = ["check_starts_with_sound", "check_answers_at_once", "check_mp3",
+           "check_collects_key", "check_channels_kept",
            "check_whole_message", "check_hangup_function", "check_case_fix", "ticket_text"]
 
 
@@ -51,6 +60,46 @@ def check_starts_with_sound(lab: Lab, ncco: list[dict], *, callee: str, at_most:
                               "first sound?")
     return Verdict(True, f"the file opens with {silence:.1f} s of silence and still records "
                          "the conversation.")
+
+
+@remembers_misses
+def check_answers_at_once(lab: Lab, answer_function: Callable[[dict], Any], *, caller: str,
+                          at_most: float = 0.5, hold: float = 10.0) -> Verdict:
+    """Exercise: an answer webhook that lets the caller hear something at once and keeps the
+    call up for `hold` seconds, so the server has time to update the call with the real NCCO
+    (the fix of Vonage's blog "Best Practices for Contact Center": return a talk or stream
+    first, then modify the call). Rings the application once with `answer_function` served
+    as its answer URL (no update is sent: the check looks at what the caller gets meanwhile),
+    then serves what was served before."""
+    if not callable(answer_function):
+        return Verdict(False, "give the answer webhook itself: a function of the answer "
+                              "request that returns an NCCO.")
+    answers = lab.receiver.answers
+    before = answers.source, answers.delay
+    try:
+        lab.answer(answer_function)
+        call = lab.ring(caller)
+        wait_until_ended(lab, call)
+        story = timeline(lab, call)
+    finally:
+        if before[0] is not None:
+            lab.answer(before[0], delay=before[1])
+        else:
+            answers.set(None)
+    failed = next((e["reason"] for e in story.log if e["what"] == "answer_failed"), None)
+    if failed or not story.was_answered:
+        return Verdict(False, f"the call got no NCCO from your function: {failed or 'no answer'}.")
+    heard = story.first_heard()
+    if heard is None or heard > at_most:
+        first = "the whole call" if heard is None else f"{heard:.1f} s"
+        return Verdict(False, f"the caller hears silence for {first} after the answer (at most "
+                              f"{at_most:g} s wanted): what does the caller hear first?")
+    if story.duration() < hold:
+        return Verdict(False, f"the call ended {story.duration():.1f} s after the answer "
+                              f"({story.end_reason}), before your server could update it "
+                              f"(allow {hold:g} s): keep the caller on the line meanwhile.")
+    return Verdict(True, f"the caller hears your NCCO {heard:.1f} s after the answer and "
+                         f"is still on the line {hold:g} s later, ready for the update.")
 
 
 @remembers_misses

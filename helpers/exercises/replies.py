@@ -39,6 +39,22 @@ REPLY_FACTS: dict[str, dict[str, list[str]]] = {
             "after the wait", "after the pause", "move the record", "record later",
             "start the record after", "start recording after", "record action after"],
     },
+    # lesson 14: "our recordings sound choppy"
+    "14": {
+        "the cause (what happened to the audio on its way)": [
+            "packet loss", "packets were lost", "lost packets", "jitter", "packets arrive",
+            "packets arrived", "late packets", "arrived late"],
+        "whose network it is (what Vonage cannot fix)": [
+            "your network", "your connection", "your internet", "caller's network",
+            "caller's connection", "callee's network", "their network", "their connection",
+            "local network", "wi-fi", "wifi"],
+        "that the recording keeps what arrived (re-fetching will not repair it)": [
+            "recording holds what", "recording keeps what", "recorded what arrived",
+            "what was received", "what arrived", "cannot be repaired", "can't be repaired",
+            "cannot repair", "can't repair", "not a recording problem",
+            "not a problem with the recording", "downloading again", "download it again"],
+        "where to see the line's quality": ["voice inspector"],
+    },
 }
 
 

@@ -22,6 +22,7 @@ from .. import assumptions, rules
 from ..assumptions import stream_seconds
 from ..callees import Callee
 from ..tts import TALK_VOICE, talk_seconds
+from . import network
 from .audio import Sound, channel_map, n_channels
 
 FIRST_LEG, APP = 0, 1  # sound sources; connected legs are 2, 3, ...
@@ -50,6 +51,7 @@ class RecordingRun:
     sounds: list[Sound] = field(default_factory=list)
     token: int = 0
     participants: list[int] = field(default_factory=list)  # sources in join order
+    network: list[dict] = field(default_factory=list)  # per party with network conditions
 
     @property
     def format(self) -> str:
@@ -110,6 +112,7 @@ class CallEngine:
         self.ncco, self.pc = (None if ncco is None else list(ncco)), 0
         self.direction = direction  # inbound: `callee` is the caller; the platform answers
         self.awaiting_ncco = False  # asked for the NCCO; the clock stops until it comes
+        self.reply_after = 0.0  # seconds the answer URL took (declared), heard as silence
         self.callee, self.resolve_callee, self.new_uuid = callee, resolve_callee, new_uuid
         self.created_at = created_at
         self.event_url, self.event_method = event_url, event_method
@@ -134,6 +137,7 @@ class CallEngine:
         self.recordings: list[RecordingRun] = []
         self.active: list[RecordingRun] = []
         self.legs: list[Leg] = []
+        self.networks: dict[int, tuple] = {}  # source -> (conditions, seed, answered)
         self.mutes: list[list[float]] = []
         self.earmuffs: list[list[float]] = []
         self.outbox: list[tuple] = []
@@ -225,11 +229,28 @@ class CallEngine:
         if self.ncco is None:  # fetched now that the call is answered (see answer_request)
             self._request_ncco()
             return
+        if self.reply_after > 0 and not assumptions.ANSWERED_BEFORE_NCCO:
+            self._at(self.t + self.reply_after, "late_answer")  # answered with the reply
+            return
         self.answered = self.t
         self._emit_status("answered")
         self._schedule_party(self.callee, FIRST_LEG, self.t, None)
         self._at(self.t + self.length_timer, "length_timer")
+        if self.reply_after > 0:  # assumptions.ANSWERED_BEFORE_NCCO: silence until the reply
+            self._at(self.t + self.reply_after, "answer_reply", self.ncco)
+            return
         self._next()
+
+    def _on_late_answer(self) -> None:
+        self.log.append({"t": self.t, "what": "answer_reply", "seconds": self.reply_after})
+        self.reply_after = 0.0
+        self._on_answer()
+
+    def _on_answer_reply(self, ncco: list[dict]) -> None:
+        """The slow answer URL's NCCO arrives: it starts now, unless a transfer replaced it."""
+        self.log.append({"t": self.t, "what": "answer_reply", "seconds": self.reply_after})
+        if self.ncco is ncco:  # else a transfer replaced it, and its NCCO already runs
+            self._next()
 
     # --- the answer URL: the NCCO is fetched when the call is answered, never before ----
     def _request_ncco(self) -> None:
@@ -245,11 +266,14 @@ class CallEngine:
         return {"to": self.to_number, "from": self.from_number, "uuid": self.uuid,
                 "conversation_uuid": self.conversation_uuid, "endpoint_type": "phone"}
 
-    def ncco_arrived(self, ncco: list[dict]) -> None:
-        """The answer URL gave a valid NCCO: the call is answered and runs it."""
+    def ncco_arrived(self, ncco: list[dict], after: float = 0.0) -> None:
+        """The answer URL gave a valid NCCO: the call is answered and runs it. `after`: the
+        seconds the answer URL took to reply (assumptions.ANSWER_SECONDS_HEADER); the caller is
+        answered at the request and hears silence until then (ANSWERED_BEFORE_NCCO)."""
         if self.ended is not None or not self.awaiting_ncco:
             return
         self.ncco, self.awaiting_ncco = list(ncco), False
+        self.reply_after = max(0.0, float(after))
         self._on_answer()
 
     def ncco_failed(self, reason: str) -> None:
@@ -267,10 +291,16 @@ class CallEngine:
     def _schedule_party(self, callee: Callee, source: int, answered: float,
                         leg: Leg | None) -> None:
         plan = callee.plan
+        kind, through = Sound, {}
+        if callee.network is not None:  # its speech reaches us through a bad network
+            through = {"network": callee.network, "network_seed": _seed("net", callee.name,
+                                                                        source)}
+            kind = network.NetworkSound
+            self.networks[source] = (callee.network, through["network_seed"], answered)
         for i, (start, end, text, voice) in enumerate(plan.speech):
-            self.sounds.append(Sound(source, "speech", answered + start, answered + end,
-                                     seed=_seed(callee.name, source, i),
-                                     text=text or None, voice=voice))
+            self.sounds.append(kind(source, "speech", answered + start, answered + end,
+                                    seed=_seed(callee.name, source, i),
+                                    text=text or None, voice=voice, **through))
             if text:
                 self.utterances.append((source, answered + start, answered + end, text))
         for time, digit in plan.presses:
@@ -429,6 +459,7 @@ class CallEngine:
         self.active.remove(rec)
         rec.sounds = self._sounds_for(rec.start, rec.end)
         rec.participants = self._participants(rec.start, rec.end)
+        rec.network = self._network_reports(rec)
         self.log.append({"t": self.t, "what": "record_end", "index": rec.action_index,
                          "recording_uuid": rec.recording_uuid, "reason": reason})
         self.outbox.append(("recording", rec))
@@ -437,6 +468,19 @@ class CallEngine:
             self._complete_current()
         elif self.ended is None and self.current is None and self.pc >= len(self.ncco):
             self._finish("completed", "the recording ended and the NCCO has no more actions")
+
+    def _network_reports(self, rec: RecordingRun) -> list[dict]:
+        """What each party's bad network did to its packets while this recording ran."""
+        reports = []
+        for source, (conditions, seed, answered) in sorted(self.networks.items()):
+            leg = next((g for g in self.legs if g.source == source), None)
+            stop = min(rec.end, leg.ended if leg and leg.ended is not None else rec.end)
+            speech = [(s.start, s.end) for s in rec.sounds
+                      if s.source == source and s.kind == "speech"]
+            reports.append({"source": source, **conditions.as_json(),
+                            **network.report(conditions, seed, max(rec.start, answered),
+                                             stop, speech)})
+        return reports
 
     def _participants(self, start: float, end: float) -> list[int]:
         """Who gets a channel in a split recording of [start, end): the people in join order.
@@ -480,6 +524,16 @@ class CallEngine:
             self.background.append(len(self.sounds) - 1)
         else:
             self._wait_for(index, body["action"], duration)
+
+    def _stop_ncco_audio(self) -> None:
+        """A transfer replaces the NCCO: its talk or stream playing now (bargeIn ones too)
+        stops; audio sent into the call through the API (PUT talk/stream) plays on."""
+        injected = {i for indexes in self.injected.values() for i in indexes}
+        for i, sound in enumerate(self.sounds):
+            if sound.source == APP and sound.kind in ("tts", "music") and i not in injected \
+                    and sound.start <= self.t < sound.end:
+                self.sounds[i] = _cut(sound, self.t)
+        self.background = []
 
     def _start_talk(self, index: int, body: dict) -> None:
         self._play(index, body, "tts", talk_seconds(body["text"]))
@@ -647,6 +701,10 @@ class CallEngine:
                 self.current = None
                 self._end_recording(rec, "the call was transferred")
             running, self.current = self.current, None
+            if running is not None:  # the action the transfer cut short ends here
+                self.log.append({"t": self.t, "what": "action_end", "index": running.index,
+                                 "action": running.kind, "why": "transfer"})
+            self._stop_ncco_audio()
             if running and running.kind == "connect":
                 self._end_leg(running.data["leg"], "the call was transferred")
             self.ncco, self.pc = list(params["ncco"]), 0
@@ -723,7 +781,8 @@ class CallEngine:
             "recordings": [{"recording_uuid": r.recording_uuid, "action_index": r.action_index,
                             "start": r.start, "end": r.end, "ended_by": r.ended_by,
                             "blocking": r.blocking, "params": r.params,
-                            "participants": list(r.participants)} for r in self.recordings],
+                            "participants": list(r.participants),
+                            "network": r.network} for r in self.recordings],
             "sounds": [{"source": s.source, "kind": s.kind, "start": s.start,
                         "end": None if s.end == INF else s.end, "digit": s.digit}
                        for s in self.sounds],

@@ -378,17 +378,17 @@ class Simulator:
         end the call with an error event. The clock stood still while fetching."""
         source = call.answer
         payload = {**payload, "region_url": f"https://{self.api_host}"}
-        ncco, reason = (None, "the call has no answer URL") if source is None else \
-            self._fetch_ncco(call, source, payload, session, "answer")
+        ncco, reason, seconds = (None, "the call has no answer URL", 0.0) if source is None \
+            else self._fetch_ncco(call, source, payload, session, "answer")
         if ncco is None and source is not None and source.fallback is not None:
             # Webhook reference: the fallback request carries the original payload plus
             # `reason` and `original_request` {url, type} (fact sheet §2.2, WH-2021).
-            ncco, reason = self._fetch_ncco(
+            ncco, reason, seconds = self._fetch_ncco(
                 call, source.fallback, {**payload, "reason": reason, "original_request": {
                     "url": source.url, "type": "answer"}}, session, "fallback_answer")
         with call.cond:
             if ncco is not None:
-                call.engine.ncco_arrived(ncco)
+                call.engine.ncco_arrived(ncco, after=seconds)
             else:
                 call.engine.ncco_failed(reason)
             if call.pace is not None:  # virtual time goes on from where it stopped
@@ -396,9 +396,10 @@ class Simulator:
             call.cond.notify_all()
 
     def _fetch_ncco(self, call: Call, source: AnswerSource, payload: dict,
-                    session: requests.Session, kind: str) -> tuple[list | None, str]:
+                    session: requests.Session, kind: str) -> tuple[list | None, str, float]:
         """One URL's NCCO (signed request, assumptions.ANSWER_ATTEMPTS tries), or None and
-        why not, in one sentence; the outcome goes to the call's deliveries."""
+        why not, in one sentence, and the seconds the reply declared it took
+        (`_declared_seconds`); the outcome goes to the call's deliveries."""
         from .bodies import ncco_problems
 
         outcome: dict[str, Any] = {"url": source.url, "method": source.method, "event": kind,
@@ -430,7 +431,7 @@ class Simulator:
             outcome["attempts"] = attempts
         with call.cond:
             call.deliveries.append(outcome)
-        return ncco, reason or ""
+        return ncco, reason or "", outcome.get("seconds", 0.0) if ncco is not None else 0.0
 
     def _ncco_attempt(self, source: AnswerSource, payload: dict, session: requests.Session,
                       outcome: dict) -> tuple[bool, str | None]:
@@ -464,6 +465,9 @@ class Simulator:
             outcome["ncco"] = response.json()
         except ValueError:
             return False, "the answer URL did not return JSON (an NCCO)"
+        seconds = _declared_seconds(response, source.timeouts[1])
+        if seconds:
+            outcome["seconds"] = seconds
         return False, None
 
     def _finish_recording(self, call: Call, rec: RecordingRun, session: requests.Session) -> None:
@@ -534,3 +538,14 @@ class Simulator:
                                   "payload": payload})
         if urls:
             self._post(call, urls[0], method, payload, session)
+
+
+def _declared_seconds(response: requests.Response, limit: float) -> float:
+    """How long an answer URL says it took to reply (assumptions.ANSWER_SECONDS_HEADER, the
+    lab's own header): the virtual seconds its request costs the call, never measured wall
+    time, so a run is the same every time. No header, or not a number: 0. At most `limit`."""
+    try:
+        seconds = float(response.headers.get(assumptions.ANSWER_SECONDS_HEADER, "0"))
+    except ValueError:
+        return 0.0
+    return min(max(seconds, 0.0), limit) if math.isfinite(seconds) else 0.0
