@@ -77,9 +77,9 @@ def timed_requests(lab, rounds: int = 5) -> list[float]:
 
 
 def assert_prompt(took: list[float]) -> None:
-    # 100 ms is the bar; a shared 2-core test machine gets a little slack on the
-    # slowest request, none on the typical one.
-    assert statistics.median(took) < 0.1 and max(took) < 0.5, [round(t, 3) for t in took]
+    # 100 ms is the bar for the typical request; the slowest gets slack for a shared
+    # 2-core test machine (as in test_bounds), still far below the 5 s a stall would cost.
+    assert statistics.median(took) < 0.1 and max(took) < 1.0, [round(t, 3) for t in took]
 
 
 def test_other_requests_answer_while_an_answer_url_never_answers(own_lab):
