@@ -48,6 +48,7 @@ test: setup
 
 bench: setup
 	$(PY) benchmarks/bench_recording.py
+	$(PY) benchmarks/bench_load.py
 	$(PY) benchmarks/bench_suite.py
 
 # A class of TRAINEES on a real JupyterHub (class/jupyterhub_config.py). It installs

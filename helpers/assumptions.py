@@ -38,6 +38,15 @@ RECORD_LAST_HOLDS_CALL = True
 #: Recordings are kept for this many days after they end (seed article: 30 days).
 RETENTION_DAYS = 30
 
+#: A finished recording's file decodes to about `end_time` - `start_time` of its record event:
+#: within this many seconds, or this fraction of that span if larger. UNCONFIRMED: the record
+#: event documents `start_time`, `end_time` and `size` (fact sheet §2.1), not how closely the
+#: file's length follows the two times (older payloads give them to the whole second). The
+#: lab's files match to the millisecond. Lesson 11's download loop reads it: a copy of the
+#: right size that decodes shorter is damaged and fetched again.
+RECORDING_LENGTH_TOLERANCE_SECONDS = 1.0
+RECORDING_LENGTH_TOLERANCE_FRACTION = 0.02
+
 #: Status code for a download after retention: the file is gone, Vonage answers Not Found.
 EXPIRED_RECORDING_STATUS = 404
 

@@ -8,9 +8,7 @@ on the webhook receiver, download the file with the application's JWT.
 from __future__ import annotations
 
 import json
-import os
 import socket
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +27,7 @@ from .call_timeline import CallTimeline
 from .callees import DEFAULT_CALLEE, Callee, parse_callee
 from .client import SIMULATOR_NUMBER, Lab
 from .event_text import TERMINAL as TERMINAL_STATUSES
+from .files import atomic_write
 
 SUFFIXES = {"audio/mpeg": ".mp3", "audio/mp3": ".mp3", "audio/wav": ".wav", "audio/x-wav": ".wav",
             "audio/ogg": ".ogg", "application/json": ".json"}
@@ -181,44 +180,27 @@ def download_recording(lab: Lab, record_event: dict, folder: str | Path = "recor
     """Fetch a recording with the application's JWT, atomically, in either mode.
 
     The SDK's own `download_recording` refuses hosts other than Vonage's, so this uses the
-    SDK's HTTP session and auth directly: stream to a temporary file, check the byte count
-    against the event's `size`, then rename. A failed or short download leaves nothing behind.
+    SDK's HTTP session and auth directly. The file is streamed into a temporary `.part` file of
+    its own (`files.atomic_write`: a name no other download shares, in this process or
+    another), its byte count checked against the event's `size`, then renamed into place in
+    one step. A failed or short download leaves nothing behind.
     """
     url, expected = current_url(lab, record_event["recording_url"]), record_event.get("size")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     http = lab.vonage.http_client
     headers = {"User-Agent": http.user_agent, "Authorization": http.auth.create_jwt_auth_string()}
-    handle, temp_name = tempfile.mkstemp(prefix=".part-", dir=folder)
     try:
-        with os.fdopen(handle, "wb") as out, http._session.get(url, headers=headers,
-                                                               stream=True, timeout=60) as reply:
+        with http._session.get(url, headers=headers, stream=True, timeout=60) as reply:
             if reply.status_code >= 400:
                 raise RecordingDownloadError(_explain_failure(reply))
             suffix = SUFFIXES.get(reply.headers.get("Content-Type", "").split(";")[0], ".mp3")
             target = folder / (filename or f"{record_event['recording_uuid']}{suffix}")
-            try:
-                for chunk in reply.iter_content(chunk_size=1 << 16):
-                    out.write(chunk)
-            except requests.RequestException as err:  # cut, reset or torn mid-stream
-                raise RecordingDownloadError(
-                    f"The download was cut off after {out.tell()} of {expected or '?'} bytes "
-                    f"({type(err).__name__}). Nothing was saved; try again.") from None
-            out.flush()
-            os.fsync(out.fileno())
-        got = os.path.getsize(temp_name)
-        if expected is not None and got != int(expected):
-            how = "stopped short" if got < int(expected) else "was longer than the event says"
-            raise RecordingDownloadError(f"The download {how}: {got} of {expected} "
-                                         "bytes arrived. Nothing was saved; try again.")
-        os.replace(temp_name, target)
-    except BaseException as err:
-        if os.path.exists(temp_name):
-            os.unlink(temp_name)
-        if isinstance(err, requests.RequestException):  # the host could not be reached
-            raise RecordingDownloadError(f"Could not fetch {url} ({type(err).__name__}). "
-                                         "Nothing was saved; try again.") from None
-        raise
+            atomic_write(target, lambda part: _stream_into(reply, part, expected), mode=0o600,
+                         fsync=True)
+    except requests.RequestException as err:  # the host could not be reached
+        raise RecordingDownloadError(f"Could not fetch {url} ({type(err).__name__}). "
+                                     "Nothing was saved; try again.") from None
     return target
 
 
@@ -244,6 +226,23 @@ def current_url(lab: Lab, url: str) -> str:
     except OSError:  # nothing listens there any more
         return moved
     return url
+
+
+def _stream_into(reply: requests.Response, part: Path, expected: int | str | None) -> None:
+    """Write the reply's body into `part`; raise if it is cut or not the event's `size`."""
+    with part.open("wb") as out:
+        try:
+            for chunk in reply.iter_content(chunk_size=1 << 16):
+                out.write(chunk)
+        except requests.RequestException as err:  # cut, reset or torn mid-stream
+            raise RecordingDownloadError(
+                f"The download was cut off after {out.tell()} of {expected or '?'} bytes "
+                f"({type(err).__name__}). Nothing was saved; try again.") from None
+        got = out.tell()
+    if expected is not None and got != int(expected):
+        how = "stopped short" if got < int(expected) else "was longer than the event says"
+        raise RecordingDownloadError(f"The download {how}: {got} of {expected} "
+                                     "bytes arrived. Nothing was saved; try again.")
 
 
 def _explain_failure(reply) -> str:

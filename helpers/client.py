@@ -20,7 +20,7 @@ from requests.adapters import HTTPAdapter
 from urllib3 import Retry
 
 from .receiver import EventLog, Receiver
-from .secrets import looks_secret, redact
+from .secrets import looks_like_key_fragment, looks_secret, redact
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SIMULATOR_NUMBER = "447700900000"  # the caller ID of simulated calls (an Ofcom drama number)
@@ -125,6 +125,9 @@ def key_file(value: str) -> tuple[Path | None, str | None]:
         exists, path = False, None
     if path is None:
         return None, f"{KEY_NEITHER} ({len(text)} characters, not a usable file name)"
+    if not exists and looks_like_key_fragment(text):  # a key's last line: not to be echoed
+        return None, (f"{KEY_NEITHER}: it is {len(text)} characters of what looks like a piece "
+                      "of a key (its last line?); give the path to private.key instead")
     if not exists:
         return None, f"VONAGE_PRIVATE_KEY points to {redact(repr(str(path)))}, which is not a file"
     return path, None
@@ -247,7 +250,28 @@ def _sdk_client(application_id: str, private_key: str, api_host: str | None,
         adapter = PinnedCAAdapter(ca_cert, max_retries=Retry(total=3, backoff_factor=0.1),
                                   pool_maxsize=32)
         client.http_client._session.mount(f"https://{api_host}/", adapter)
+    _parse_key_once(client)
     return client
+
+
+def _parse_key_once(client: vonage.Vonage) -> None:
+    """Hand the SDK's JWT signer the private key parsed once, not its PEM text.
+
+    vonage_jwt passes the PEM text to PyJWT, which parses it again for every token: about
+    70 ms of CPU per request (RSA key checks), most of what a create-call request costs
+    (benchmarks/bench_load.py). PyJWT takes a parsed key as well. If the SDK's internals
+    change, or the key does not parse here, the SDK is left as it was."""
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    signer = getattr(getattr(client.http_client, "auth", None), "_jwt_client", None)
+    pem = getattr(signer, "_private_key", None)
+    if not isinstance(pem, (str, bytes)):
+        return
+    try:
+        signer._private_key = load_pem_private_key(
+            pem.encode() if isinstance(pem, str) else pem, password=None)
+    except Exception:  # noqa: BLE001 - the SDK then reports a bad key its own way, as before
+        return
 
 
 class Lab:

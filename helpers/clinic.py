@@ -1,5 +1,6 @@
-"""The support clinic's helpers: pictures that show a ticket's cause and a resumable download
-loop for every recording before retention ends. (The clinic's self-checks are in `exercises`.)
+"""The support clinic's helpers: pictures that show a ticket's cause, and (from `fetch_loop`)
+the resumable download loop for every recording before retention ends. (The clinic's
+self-checks are in `exercises`.)
 
 Each picture is built from the same evidence a trainee can read: the simulator's timeline, the
 recording's samples, the files on disk. Times are seconds, never wall-clock times.
@@ -8,32 +9,29 @@ recording's samples, the files on disk. Times are seconds, never wall-clock time
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from matplotlib.figure import Figure
-from matplotlib.patches import Patch, Rectangle
+from matplotlib.patches import Patch
 from vonage_http_client.errors import HttpRequestError
 
 from . import assumptions, plots, recordings
 from .call_timeline import CALLER, CallTimeline, as_timeline
 from .calls import (
-    NOT_FOUND_MEANING,
     CallResult,
-    RecordingDownloadError,
-    download_recording,
     wait_idle,
 )
 from .calls import timeline as fetch_timeline
 from .client import Lab
 from .event_text import event_kind
+from .fetch_loop import FetchReport, fetch_all_recordings, plot_fetch_runs, whole_copy
 
 __all__ = ["plot_leading_silence", "seconds_until_answered", "mp3_sizes", "size_table",
            "plot_sizes", "compare_calls", "plot_voices_in_mono", "plot_hangup_attempts",
            "hang_up_when_ready", "recorded_span", "delivery_table", "FetchReport",
-           "fetch_all_recordings", "plot_fetch_runs"]
+           "fetch_all_recordings", "whole_copy", "plot_fetch_runs"]
 
 SOURCE_NAMES = {0: "the caller", 1: "talk / stream (what the caller hears)"}
 SOURCE_COLOURS = ["#31a354", "#fd8d3c", "#1c9099", "#756bb1", "#d6616b"]
@@ -269,138 +267,3 @@ def delivery_table(lab: Lab, call: Any) -> str:
                                                       if "status_code" in match else "failed")
         lines.append(f"{story.rel(item['t']):6.1f}  {kind:10} {where}")
     return "\n".join(lines)
-
-
-# --- 11: every recording before it expires -------------------------------------------------------
-@dataclass
-class FetchReport:
-    """What one run of `fetch_all_recordings` did to each recording, in the order given."""
-
-    outcomes: list[tuple[str, str, Path | None]] = field(default_factory=list)
-    removed_parts: int = 0
-
-    def count(self, status: str) -> int:
-        """How many recordings ended in `status`: downloaded, skipped or failed."""
-        return sum(1 for outcome in self.outcomes if outcome[0] == status)
-
-    @property
-    def paths(self) -> list[Path | None]:
-        """Where each recording is on disk (None when it failed)."""
-        return [path for _, _, path in self.outcomes]
-
-    @property
-    def complete(self) -> bool:
-        """True when every recording is safely on disk."""
-        return self.count("failed") == 0
-
-    def __repr__(self) -> str:
-        lines = [f"{len(self.outcomes)} recordings: {self.count('downloaded')} downloaded, "
-                 f"{self.count('skipped')} already complete (skipped), "
-                 f"{self.count('failed')} failed."]
-        if self.removed_parts:
-            lines.append(f"Removed {self.removed_parts} half-written file(s) from an interrupted "
-                         "run.")
-        lines += [f"  #{n}: {status}: {why}" for n, (status, why, _) in
-                  enumerate(self.outcomes, start=1) if status != "skipped"]
-        return "\n".join(lines)
-
-
-class _Progress:
-    """A progress bar in a notebook (ipywidgets), a text line anywhere else."""
-
-    def __init__(self, total: int, enabled: bool):
-        self.total, self.bar, self.enabled = total, None, enabled
-        if enabled and _in_notebook():
-            from IPython.display import display
-            from ipywidgets import IntProgress
-
-            self.bar = IntProgress(value=0, min=0, max=total, description="recordings")
-            display(self.bar)
-
-    def step(self, done: int) -> None:
-        if self.bar is not None:
-            self.bar.value = done
-        elif self.enabled:
-            print(f"\rfetched {done}/{self.total}", end="\n" if done == self.total else "",
-                  flush=True)
-
-
-def _in_notebook() -> bool:
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
-
-
-def _why(error: Exception) -> str:
-    text = str(error)
-    if text.startswith("404"):  # the status, not a body text, says what happened (§4.7)
-        return NOT_FOUND_MEANING
-    if text.startswith("401"):
-        return "401: only the application that made the call can fetch it"
-    return text.split(". ")[0][:160]
-
-
-def fetch_all_recordings(lab: Lab, record_events: list[dict], folder: str | Path,
-                         progress: bool = True) -> FetchReport:
-    """Download every recording not yet safely on disk; run it again to resume after a failure.
-
-    A file counts as done when its size equals the event's `size`; a shorter or longer one is
-    fetched again. Downloads are atomic (`download_recording`), so an interrupted run leaves
-    only `.part-*` files, which the next run removes.
-    """
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    report = FetchReport()
-    for leftover in folder.glob(".part-*"):
-        leftover.unlink()
-        report.removed_parts += 1
-    bar = _Progress(len(record_events), progress)
-    for done, event in enumerate(record_events, start=1):
-        existing = [p for p in folder.glob(f"{event['recording_uuid']}.*") if p.is_file()]
-        complete = [p for p in existing if p.stat().st_size == int(event["size"])]
-        if complete:
-            report.outcomes.append(("skipped", "already complete", complete[0]))
-        else:
-            try:
-                path = download_recording(lab, event, folder)
-            except (RecordingDownloadError, OSError) as error:
-                report.outcomes.append(("failed", _why(error), None))
-            else:
-                for stale in (p for p in existing if p != path):
-                    stale.unlink()
-                why = "replaced a damaged copy" if existing else "new"
-                report.outcomes.append(("downloaded", why, path))
-        bar.step(done)
-    return report
-
-
-def plot_fetch_runs(runs: dict[str, FetchReport], *, title: str | None = None) -> Figure:
-    """One column per run, one row per recording: what each run did to each recording."""
-    colours = {"downloaded": "#3182bd", "skipped": "#a1d99b", "failed": "#b3261e"}
-    names = list(runs)
-    count = max(len(r.outcomes) for r in runs.values())
-    fig = plots._LabFigure(figsize=(plots.WIDTH, 0.3 * count + 1.6), layout="constrained")
-    ax = fig.subplots()
-    for column, name in enumerate(names):
-        for row, (status, why, _) in enumerate(runs[name].outcomes):
-            ax.add_patch(Rectangle((column - 0.45, row - 0.4), 0.9, 0.8, color=colours[status]))
-            short = {"replaced a damaged copy": "replaced",
-                     NOT_FOUND_MEANING: "404, expired?"}.get(why, why.split(":")[0])
-            label = status if status == "skipped" else f"{status}: {short}"
-            ax.text(column, row, label, ha="center", va="center", fontsize=plots.FONT,
-                    color="white" if status != "skipped" else "black")
-    ax.set(xlim=(-0.5, len(names) - 0.5), ylim=(count - 0.5, -0.5))
-    ax.set_xticks(range(len(names)), names, fontsize=plots.FONT + 1)
-    ax.xaxis.tick_top()
-    ax.set_yticks(range(count), [f"recording #{n}" for n in range(1, count + 1)],
-                  fontsize=plots.FONT)
-    ax.tick_params(length=0)
-    for side in ax.spines.values():
-        side.set_visible(False)
-    fig.suptitle(title or "What each run of the download loop did to each recording",
-                 fontsize=12)
-    return fig
-

@@ -1,18 +1,29 @@
 """Write a file whole or not at all: into a temporary file beside it, then rename.
 
 A reader (the files endpoint, another kernel, a lesson) never sees a half-written file, and a
-crash or an error leaves only the old file (or none), never a torn one. A ground-floor
-module: it imports nothing from the rest of helpers.
+crash or an error leaves only the old file (or none), never a torn one. `folder_lock` lets
+writers that share a folder (two download loops, in two kernels or two threads) take turns.
+A ground-floor module: it imports nothing from the rest of helpers.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_write", "remove_leftovers"]
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; the lock below then holds within one process only
+    fcntl = None
+
+__all__ = ["atomic_write", "folder_lock", "remove_leftovers"]
+
+_local_locks: dict[str, threading.Lock] = {}
+_local_locks_guard = threading.Lock()
 
 
 def atomic_write(path: str | Path, data: bytes | str | Callable[[Path], object], *,
@@ -59,6 +70,36 @@ def remove_leftovers(directory: str | Path, suffix: str = ".part") -> int:
         except (FileNotFoundError, IsADirectoryError, PermissionError):
             continue
     return removed
+
+
+@contextmanager
+def folder_lock(directory: str | Path) -> Iterator[None]:
+    """Hold `directory` exclusively until the block ends: another holder, in this process (a
+    thread) or another one (a second kernel), waits. The lock is `flock` on the folder itself,
+    so it leaves no lock file behind and ends with its holder, even when that is killed.
+
+    Where the file system has no `flock` (Windows, some network shares) it holds only within
+    this process.
+    """
+    directory = Path(directory)
+    fd = os.open(directory, os.O_RDONLY) if fcntl is not None else None
+    try:
+        if fd is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except OSError:  # no flock on this file system
+                os.close(fd)
+                fd = None
+        if fd is not None:
+            yield  # closing the descriptor below releases the lock
+            return
+        with _local_locks_guard:
+            local = _local_locks.setdefault(str(directory.resolve()), threading.Lock())
+        with local:
+            yield
+    finally:
+        if fd is not None:
+            os.close(fd)
 
 
 def _fsync_file(path: Path) -> None:

@@ -53,6 +53,20 @@ def looks_secret(value: str) -> bool:
     return redact(value) != value
 
 
+_BASE64_ONLY = re.compile(r"[A-Za-z0-9+/=]{8,}")
+
+
+def looks_like_key_fragment(value: str) -> bool:
+    """True for a short piece of base64 too short for `redact` to hide (a key's last line, a
+    tail of one): nothing but the base64 alphabet, ending in `=` padding, holding a `+`, or
+    with a part between slashes that reads like no name. `/home/trainer/privatekey` is not."""
+    text = "".join(value.split())
+    if not _BASE64_ONLY.fullmatch(text):
+        return False
+    return (text.endswith("=") or "+" in text
+            or not all(_word_like(part) for part in text.split("/") if part))
+
+
 def _hide_opaque(match: re.Match) -> str:
     run = match.group(0)
     if "\n" in run or "\\n" in run or not all(map(_plain_segment, run.split("/"))):

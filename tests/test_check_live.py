@@ -339,12 +339,15 @@ def leaky_values(sim) -> dict[str, str]:
             "key body and END line": body + "\n-----END PRIVATE KEY-----",
             "a JWT": sdk_jwt(sim),
             "300 opaque characters": "Zx9" * 100,
-            "a path-like value with a key in it": "/keys/" + body.replace("\n", "")}
+            "a path-like value with a key in it": "/keys/" + body.replace("\n", ""),
+            # shorter than redact's 32-character rule: only its base64 look gives it away
+            "the key's last 31 characters": "".join(body.split())[-31:]}
 
 
 @pytest.mark.parametrize("kind", ["key body without BEGIN/END", "key body on one line",
                                   "key body and END line", "a JWT", "300 opaque characters",
-                                  "a path-like value with a key in it"])
+                                  "a path-like value with a key in it",
+                                  "the key's last 31 characters"])
 def test_check_live_never_echoes_a_key_that_is_no_path(sim, tmp_path, monkeypatch, kind):
     value = leaky_values(sim)[kind]
     values = live_values(sim)
@@ -359,7 +362,8 @@ def test_check_live_never_echoes_a_key_that_is_no_path(sim, tmp_path, monkeypatc
 
 @pytest.mark.parametrize("kind", ["key body without BEGIN/END", "key body on one line",
                                   "key body and END line", "a JWT", "300 opaque characters",
-                                  "a path-like value with a key in it"])
+                                  "a path-like value with a key in it",
+                                  "the key's last 31 characters"])
 def test_live_connect_never_echoes_a_key_that_is_no_path(sim, tmp_path, monkeypatch, kind):
     import traceback
 

@@ -43,12 +43,15 @@ def test_fetch_resumes_after_an_interrupted_run(lab, downloads):
     short = first.paths[1]
     short.write_bytes(short.read_bytes()[:1000])  # a copy cut short
     first.paths[2].unlink()  # a lost file
-    (downloads / ".part-killed").write_bytes(b"half a download")  # a run killed mid-download
+    killed = downloads / f".{first.paths[3].name}.k1ll3d.part"  # a run killed mid-download
+    killed.write_bytes(b"half a download")
     second = clinic.fetch_all_recordings(lab, events, downloads, progress=False)
     assert [o[:2] for o in second.outcomes] == [
-        ("skipped", "already complete"), ("downloaded", "replaced a damaged copy"),
+        ("skipped", "already complete"),
+        ("downloaded", f"replaced a damaged copy: 1,000 of {events[1]['size']:,} bytes"),
         ("downloaded", "new"), ("skipped", "already complete")]
-    assert second.removed_parts == 1 and not list(downloads.glob(".part-*"))
+    assert second.removed_parts == 1 and not killed.exists()
+    assert sorted(downloads.iterdir()) == sorted(second.paths)
     assert all(p.stat().st_size == e["size"] for p, e in zip(second.paths, events, strict=True))
     assert "2 downloaded, 2 already complete (skipped), 0 failed" in repr(second)
     assert "half-written" in repr(second)

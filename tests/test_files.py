@@ -1,10 +1,13 @@
-"""atomic_write: a file appears whole or not at all."""
+"""atomic_write: a file appears whole or not at all; folder_lock: writers take turns."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
-from helpers.files import atomic_write
+from helpers.files import atomic_write, folder_lock
 
 
 def test_bytes_text_and_a_writer_each_land_whole(tmp_path):
@@ -35,3 +38,27 @@ def test_a_failing_writer_leaves_the_old_file_and_no_temporary(tmp_path):
 def test_mode_is_applied(tmp_path):
     target = atomic_write(tmp_path / "secret", b"s", mode=0o600)
     assert target.stat().st_mode & 0o777 == 0o600
+
+
+def test_folder_lock_lets_one_holder_in_at_a_time_and_leaves_no_file(tmp_path):
+    inside: list[int] = []
+    most: list[int] = []
+
+    def hold() -> None:
+        with folder_lock(tmp_path):
+            inside.append(1)
+            most.append(len(inside))
+            time.sleep(0.05)
+            inside.pop()
+
+    threads = [threading.Thread(target=hold) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert most == [1, 1, 1, 1]
+    assert list(tmp_path.iterdir()) == []  # the lock is on the folder itself, no lock file
+    with pytest.raises(RuntimeError), folder_lock(tmp_path):
+        raise RuntimeError("an error inside")
+    with folder_lock(tmp_path):  # and it was released
+        pass

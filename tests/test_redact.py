@@ -11,7 +11,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from helpers.secrets import looks_secret, redact
+from helpers.secrets import looks_like_key_fragment, looks_secret, redact
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -64,6 +64,16 @@ def test_long_opaque_values(value):
 ])
 def test_plain_text_and_paths_stay_readable(text):
     assert redact(text) == text and not looks_secret(text)
+
+
+def test_a_short_piece_of_a_key_is_told_from_a_path(pem):
+    lines = body_of(pem).splitlines()
+    for piece in ("".join(lines)[-20:], "".join(lines)[-31:], lines[3][:24], "q3Zh8w==",
+                  "tKtuV/r5dl9zIcHgt9lZI/XIRQM/w=="):
+        assert looks_like_key_fragment(piece), piece
+    for path in ("/home/trainer/keys/privatekey", "keys/private.key", "~/private.key",
+                 "C:/Users/Trainer/Keys", "/home/Alice/RecordingLab2024", "private", "short"):
+        assert not looks_like_key_fragment(path), path
 
 
 @pytest.mark.parametrize("text, shown", [
