@@ -123,9 +123,9 @@ def run_socket(sim: Simulator, call: Call, session: requests.Session) -> None:
                 presses = [e["digit"] for e in engine.log[seen:] if e["what"] == "press"]
                 seen = len(engine.log)
             later = [item for item in items if item[0] == "websocket"]
-            for item in items:
-                if item[0] != "websocket":
-                    sim._deliver(call, item, session)
+            now = [item for item in items if item[0] != "websocket"]
+            for step in sim._prepare(call, now):  # queued in the store like the driver's
+                sim._deliver(call, step, session)
             if later:  # a new socket leg already: the driver runs it after this one
                 with call.cond:
                     engine.outbox[:0] = later
