@@ -1,6 +1,6 @@
 """Every self-check a trainee runs, each returning a `Verdict` (right or not yet, and why).
 
-- `lessons`: the exercises of lessons 01-07 (record until a key, the whole call, ...);
+- `lessons`: the exercises of lessons 00-07 (record until a key, the whole call, ...);
 - `clinic`: the clinic's exercises (lessons 08-11), including fixing a ticket's NCCO;
 - `webhooks`: lesson 12's signed-webhook exercise;
 - `replies`: the "write the reply" exercises (does the reply state the facts it must?).
@@ -22,6 +22,8 @@ from .clinic import (
 from .lessons import (
     check_agent_not_recorded,
     check_blocking,
+    check_called_silent,
+    check_longer_greeting,
     check_message_after_prompt,
     check_records_until_key,
     check_split_channels,
@@ -30,7 +32,8 @@ from .lessons import (
 from .replies import REPLY_FACTS, check_reply
 from .webhooks import check_tampered
 
-__all__ = ["REPLY_FACTS", "check_agent_not_recorded", "check_blocking", "check_case_fix",
+__all__ = ["REPLY_FACTS", "check_agent_not_recorded", "check_blocking", "check_called_silent",
+           "check_case_fix", "check_longer_greeting",
            "check_channels_kept", "check_collects_key", "check_hangup_function", "check_mp3",
            "check_message_after_prompt", "check_records_until_key", "check_reply",
            "check_split_channels", "check_starts_with_sound", "check_tampered", "check_whole_call",
