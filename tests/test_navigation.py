@@ -89,3 +89,20 @@ def test_lesson_00_has_a_glossary_the_navigation_tool_leaves_alone():
                  'Why "the caller"?'):
         assert term in glossary, term
     assert glossary in [c.source for c in add_navigation.with_navigation(LESSONS[0]).cells]
+
+
+def readme_lessons() -> list[str]:
+    """The first column of the README's lesson table ("## The lessons"), in order."""
+    text = (ROOT / "README.md").read_text()
+    section = text.split("\n## The lessons\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    return [re.match(r"\| `([^`]+)`", row).group(1) for row in rows]
+
+
+def test_the_readme_lesson_table_matches_the_notebooks():
+    """One row per lesson, in order, named as its file; and each lesson's title starts with
+    its number, as the table and the index count them."""
+    assert readme_lessons() == [p.stem for p in LESSONS]
+    for path in LESSONS:
+        title = nbformat.read(path, as_version=4).cells[0].source.splitlines()[0]
+        assert title.startswith(f"# {path.name[:2]} · "), (path.name, title)
