@@ -174,16 +174,23 @@ def audio_state(page) -> dict:
         })""")
 
 
-def wait_until_every_cell_ran(page) -> None:
-    """Wait until every code cell of the open notebook shows a run number, none `[*]`."""
-    page.wait_for_function(
-        """() => {
-            const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
-            const prompts = panel ? [...panel.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
-                                  : [];
-            return prompts.length > 0
-                && prompts.every(p => /^\\[\\d+\\]:$/.test(p.textContent.trim()));
-        }""", timeout=120_000)
+PROMPTS = """() => [...(document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)')
+                        ?.querySelectorAll('.jp-CodeCell .jp-InputPrompt') ?? [])]
+                  .map(p => p.textContent.trim())"""
+
+
+def run_all_and_wait(page) -> None:
+    """Run All Cells, then wait until every code cell shows a new run number.
+
+    A stored lesson already shows [1]:, [2]:, ...: first wait for the last cell to be queued
+    ([*]:, set as soon as Run All queues it), then for no [*]: to be left.
+    """
+    run_all_cells(page)
+    page.wait_for_function(f"() => ({PROMPTS})().at(-1) === '[*]:'")
+    page.wait_for_function(f"""() => {{
+        const prompts = ({PROMPTS})();
+        return prompts.length > 0 && prompts.every(p => /^\\[\\d+\\]:$/.test(p));
+    }}""", timeout=120_000)
 
 
 def widget_errors(page) -> list[str]:
@@ -248,8 +255,7 @@ def test_the_lab_opens_on_lesson_00_whose_how_to_shows_and_which_runs_without_wi
         assert heading.bounding_box()["y"] < 768  # in view on opening, not below the fold
         page.screenshot(path=str(ARTIFACTS / "lesson-00-opened.png"))
         wait_for_idle_kernel(page)
-        run_all_cells(page)
-        wait_until_every_cell_ran(page)
+        run_all_and_wait(page)
         page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .rl-audio, "
                      ".jp-NotebookPanel:not(.lm-mod-hidden) audio").first.wait_for()
         assert widget_errors(page) == []
@@ -270,8 +276,7 @@ def test_playground_shows_its_builder_before_it_runs_then_refuses_a_bad_value_an
         page.locator(".rl-playground").scroll_into_view_if_needed()
         page.screenshot(path=str(ARTIFACTS / "playground-before-run.png"))
         wait_for_idle_kernel(page)
-        run_all_cells(page)
-        wait_until_every_cell_ran(page)
+        run_all_and_wait(page)
         button = page.locator(".rl-place-call")
         button.wait_for(state="visible")
         assert button.inner_text().strip() == "Place test call"
