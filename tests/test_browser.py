@@ -1,19 +1,23 @@
-"""The playground as a trainee meets it: JupyterLab on loopback, driven by headless Chromium.
+"""A trainee's first ten minutes, in headless Chromium: JupyterLab started as `make lab` starts it.
 
-Starts `jupyter lab` on a copy of lesson 07, opens it in Debian's Chromium through Playwright
-(an explicit executable: nothing is downloaded), runs every cell, clicks "Place test call" and
-checks the results panel: the event table, the audio player and the waveform. The screenshot
-lands in artifacts/browser/playground.png. Outside CI the test skips when Chromium or
-Playwright is missing; in CI (CI=true) that is a failure.
+The server runs on loopback over a trainee's copies of the lessons (tools/my_lessons.py, as
+`make lab`), with the repository's jupyter-config/ (opens lesson 00, no news pop-up), and
+Debian's Chromium is driven through Playwright (an explicit executable: nothing is
+downloaded). The tests check that lesson 00 opens first with its how-to in view and runs
+without a widget error; that lesson 07, opened before it is run, already shows its builder
+(the widget state stored in the lesson); that the builder shows the validator's error for
+`timeOut` 99999 and keeps the value; and that a test call shows its timeline, events, waveform
+and recording. Screenshots land in artifacts/browser/. Outside CI the tests skip when Chromium
+or Playwright is missing; in CI (CI=true) that is a failure.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -28,6 +32,7 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "07_playground.ipynb"
+START = ROOT / "notebooks" / "00_start_here.ipynb"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
@@ -35,12 +40,13 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 ARTIFACTS = ROOT / "artifacts" / "browser"
 SCREENSHOT = ARTIFACTS / "playground.png"
 NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback only
-# Quiet JupyterLab: no news, no update checks (they would reach the internet), no toasts;
-# and start the notebook's kernel without asking (a never-run notebook would ask).
-LAB_SETTINGS = {"@jupyterlab/apputils-extension/notification.jupyterlab-settings":
-                {"fetchNews": "false", "checkForUpdates": False},
-                "@jupyterlab/notebook-extension/tracker.jupyterlab-settings":
+# Start the notebook's kernel without asking (a never-run notebook would ask). News and update
+# checks are off through jupyter-config/, as `make lab` has them: that is under test too.
+LAB_SETTINGS = {"@jupyterlab/notebook-extension/tracker.jupyterlab-settings":
                 {"autoStartDefaultKernel": True}}
+#: What JupyterLab's widget manager shows when a widget cannot be drawn.
+WIDGET_ERRORS = ("Error displaying widget", "Failed to load model class", "model not found",
+                 "Could not create a view", "Loading widget...")
 
 
 def missing_tools() -> str | None:
@@ -77,14 +83,21 @@ def lab_request(base: str, path: str, token: str, method: str = "GET") -> int:
         return reply.status
 
 
+def my_lessons_tool():
+    spec = importlib.util.spec_from_file_location("my_lessons", ROOT / "tools" / "my_lessons.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture(scope="module")
 def jupyter(tmp_path_factory):
-    """A JupyterLab server on loopback over a temporary copy of lesson 07: (url, token)."""
+    """JupyterLab on loopback as `make lab` starts it: a trainee's copies, jupyter-config/."""
     require_tools()
     work = tmp_path_factory.mktemp("browser")
-    root_dir = work / "notebooks"
-    root_dir.mkdir()
-    shutil.copy(NOTEBOOK, root_dir / NOTEBOOK.name)
+    root_dir = work / "my-lessons"
+    tool = my_lessons_tool()  # trusted by the server's notary (its data dir is below)
+    assert tool.copy(ROOT / "notebooks", root_dir, by=tool.notary(work / "data"))
     settings_dir = work / "lab-settings"
     for name, values in LAB_SETTINGS.items():
         path = settings_dir / name
@@ -94,17 +107,19 @@ def jupyter(tmp_path_factory):
     env = {**os.environ, "RECORDING_LAB_HOME": str(work / "lab-home"),
            "RECORDING_LAB_MODE": "simulator", "JUPYTERLAB_SETTINGS_DIR": str(settings_dir),
            "JUPYTER_CONFIG_DIR": str(work / "config"), "JUPYTER_DATA_DIR": str(work / "data"),
+           "JUPYTER_CONFIG_PATH": str(ROOT / "jupyter-config"),  # as `make lab` sets it
            "JUPYTER_RUNTIME_DIR": str(work / "runtime"),
            "JUPYTERLAB_WORKSPACES_DIR": str(work / "workspaces"),
            "IPYTHONDIR": str(work / "ipython"),
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT),
                                                        os.environ.get("PYTHONPATH")]))}
     log_path = work / "jupyter.log"
+    # `make lab`'s command line, plus loopback, a known token and no extension manager (it
+    # would ask PyPI); news and update checks are off through jupyter-config/ alone.
     command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
                f"--port={port}", "--ServerApp.port_retries=0", "--allow-root",
-               f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root_dir}",
-               "--LabApp.news_url=None", "--LabApp.extension_manager=readonly",
-               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+               f"--IdentityProvider.token={token}", f"--notebook-dir={root_dir}",
+               "--LabApp.extension_manager=readonly"]
     with open(log_path, "wb") as log:
         server = subprocess.Popen(command, env=env, cwd=root_dir, stdout=log,
                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -159,40 +174,138 @@ def audio_state(page) -> dict:
         })""")
 
 
-def test_playground_places_a_call_and_shows_the_results(jupyter):
-    from playwright.sync_api import sync_playwright
+PROMPTS = """() => [...(document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)')
+                        ?.querySelectorAll('.jp-CodeCell .jp-InputPrompt') ?? [])]
+                  .map(p => p.textContent.trim())"""
 
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    console_errors: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+def run_all_and_wait(page) -> None:
+    """Run All Cells, then wait until every code cell shows a new run number.
+
+    A stored lesson already shows [1]:, [2]:, ...: first wait for the last cell to be queued
+    ([*]:, set as soon as Run All queues it), then for no [*]: to be left.
+    """
+    run_all_cells(page)
+    page.wait_for_function(f"() => ({PROMPTS})().at(-1) === '[*]:'")
+    page.wait_for_function(f"""() => {{
+        const prompts = ({PROMPTS})();
+        return prompts.length > 0 && prompts.every(p => /^\\[\\d+\\]:$/.test(p));
+    }}""", timeout=120_000)
+
+
+def widget_errors(page) -> list[str]:
+    text = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)").inner_text()
+    return [e for e in WIDGET_ERRORS if e in text]
+
+
+def stderr_tracebacks(page) -> list[str]:
+    return [t for t in page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) "
+                                    ".jp-OutputArea-output[data-mime-type="
+                                    "'application/vnd.jupyter.stderr']").all_inner_texts()
+            if "Traceback" in t or "Error" in t]
+
+
+class Browser:
+    """One Chromium page on the lab, its console errors, and a screenshot on failure."""
+
+    def __init__(self, jupyter, name: str, height: int = 1500):
+        self.jupyter, self.name, self.height, self.console_errors = jupyter, name, height, []
+
+    def __enter__(self):
+        from playwright.sync_api import sync_playwright
+
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self._playwright = sync_playwright().start()
+        self._browser = self._playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                                         args=CHROMIUM_ARGS)
+        self.page = self._browser.new_page(viewport={"width": 1366,
+                                                               "height": self.height})
+        self.page.set_default_timeout(60_000)
+        self.page.on("console", lambda msg: self.console_errors.append(msg.text)
+                     if msg.type == "error" else None)
+        return self
+
+    def goto(self, path: str) -> None:
+        joiner = "&" if "?" in path else "?"
+        self.page.goto(f"{self.jupyter['url']}{path}{joiner}token={self.jupyter['token']}")
+
+    def __exit__(self, kind, error, traceback):
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1700})
-            page.set_default_timeout(60_000)
-            page.on("console", lambda msg: console_errors.append(msg.text)
-                    if msg.type == "error" else None)
-            try:
-                page.goto(f"{jupyter['url']}/lab/tree/{NOTEBOOK.name}?token={jupyter['token']}")
-                wait_for_idle_kernel(page)
-                run_all_cells(page)
-                button = page.locator(".rl-place-call")
-                button.wait_for(state="visible")
-                assert button.inner_text().strip() == "Place test call"
-                button.click()
-                page.locator(".rl-status", has_text="done in").wait_for()
-                check_results(page)
-                page.locator(".rl-place-call").evaluate(
-                    "el => el.scrollIntoView({block: 'start'})")
-                page.wait_for_timeout(300)  # let the scroll settle before the picture
-                page.screenshot(path=str(SCREENSHOT))
-            except Exception:
-                page.screenshot(path=str(ARTIFACTS / "playground-failure.png"))
-                raise
+            if kind is not None:
+                self.page.screenshot(path=str(ARTIFACTS / f"{self.name}-failure.png"))
         finally:
-            browser.close()
+            self._browser.close()
+            self._playwright.stop()
+        if kind is None:
+            errors = [e for e in self.console_errors if "Traceback" in e]
+            assert not errors, errors
+
+
+def test_the_lab_opens_on_lesson_00_whose_how_to_shows_and_which_runs_without_widget_errors(
+        jupyter):
+    with Browser(jupyter, "lesson-00", height=768) as browser:  # a laptop's screen
+        page = browser.page
+        browser.goto("/")  # jupyter-config/ sends the trainee to lesson 00
+        page.locator(".lm-TabBar-tab.lm-mod-current", has_text="00_start_here.ipynb").wait_for()
+        how_to = page.locator(".jp-RenderedMarkdown",
+                              has=page.get_by_role("heading", name="How to use a notebook"))
+        how_to.wait_for()
+        assert "Shift+Enter" in how_to.inner_text() and how_to.is_visible()
+        heading = page.get_by_role("heading", name="How to use a notebook")
+        assert heading.bounding_box()["y"] < 768  # in view on opening, not below the fold
+        page.screenshot(path=str(ARTIFACTS / "lesson-00-opened.png"))
+        wait_for_idle_kernel(page)
+        run_all_and_wait(page)
+        page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .rl-audio, "
+                     ".jp-NotebookPanel:not(.lm-mod-hidden) audio").first.wait_for()
+        assert widget_errors(page) == []
+        assert stderr_tracebacks(page) == []
+        # jupyter-config/ turns the news pop-up off: after a whole lesson, no toast asked
+        assert page.locator(".Toastify__toast", has_text="news").count() == 0
+
+
+def test_playground_shows_its_builder_before_it_runs_then_refuses_a_bad_value_and_calls(
+        jupyter):
+    with Browser(jupyter, "playground") as browser:
+        page = browser.page
+        browser.goto(f"/lab/tree/{NOTEBOOK.name}?reset")
+        # Never run: the widget state stored in the lesson draws the builder, not its repr
+        page.locator(".rl-playground .rl-param-timeOut").wait_for()
+        assert page.locator(".jp-OutputArea-output", has_text="<Recording playground>").count() \
+            == 0
+        page.locator(".rl-playground").scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "playground-before-run.png"))
+        wait_for_idle_kernel(page)
+        run_all_and_wait(page)
+        button = page.locator(".rl-place-call")
+        button.wait_for(state="visible")
+        assert button.inner_text().strip() == "Place test call"
+        button.click()
+        page.locator(".rl-status", has_text="done in").wait_for()
+        check_results(page)
+        page.locator(".rl-place-call").evaluate("el => el.scrollIntoView({block: 'start'})")
+        page.screenshot(path=str(SCREENSHOT))
+        check_timeout_99999_is_refused_and_kept(page)
+        assert widget_errors(page) == []
     assert SCREENSHOT.stat().st_size > 10_000
-    errors = [e for e in console_errors if "Traceback" in e]
-    assert not errors, errors
+
+
+def check_timeout_99999_is_refused_and_kept(page) -> None:
+    """The builder shows the validator's own sentence and leaves 99999 in the box."""
+    from helpers import rules
+
+    [problem] = rules.validate([{"action": "record", "timeOut": 99999}])
+    row = page.locator(".rl-playground .rl-param-timeOut")
+    box = row.locator("input[type='text']")
+    box.fill("99999")
+    box.press("Enter")
+    page.locator(".rl-ncco-problems", has_text=problem.message).wait_for()
+    row.get_by_text(problem.message).wait_for()  # beside the box, in red
+    assert box.input_value() == "99999"
+    assert row.locator("input[type='checkbox']").is_checked()
+    assert "Valid NCCO" not in page.locator(".rl-ncco-problems").inner_text()
+    row.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "builder-timeout-99999.png"))
 
 
 def check_results(page) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
+from pathlib import Path
 
 import ipywidgets as w
 import pytest
@@ -17,9 +19,11 @@ from helpers.client import Lab
 from helpers.diagnoser import DIAGNOSE_NUMBER, FINDINGS, NOTICES, Diagnosis, Finding, diagnose
 from helpers.diagnoser.context import CHECKS
 from helpers.diagnoser.diagnosis import MAX_INPUT_CHARS
+from helpers.diagnoser.findings import FIXES, MAX_SHOWN_WORDS, details, shown
 from helpers.widgets.diagnoser import DiagnoserWidget
 
 CASES = load_cases()
+ROOT = Path(__file__).resolve().parents[1]
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 REC = ["https://api.acme.example/vonage/recordings"]
 VOICEMAIL = [{"action": "talk", "text": "Please leave a message after the beep."},
@@ -85,9 +89,19 @@ def test_finding_codes_are_stable_kebab_case_with_a_description():
     assert NOTICES <= set(FINDINGS)
 
 
+#: Each ticket diagnosed once with a simulated call, shared by the tests over every ticket.
+_DIAGNOSED: dict[str, Diagnosis] = {}
+
+
+def diagnosed(case: Case, lab: Lab, folder) -> Diagnosis:
+    if case.id not in _DIAGNOSED:
+        _DIAGNOSED[case.id] = case.diagnose(lab, folder=str(folder))
+    return _DIAGNOSED[case.id]
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_the_diagnoser_passes_every_ticket(lab, downloads, case: Case):
-    diagnosis = case.diagnose(lab, folder=str(downloads))
+    diagnosis = diagnosed(case, lab, downloads)
     assert case.mismatches(diagnosis) == []
     assert set(diagnosis.codes) <= set(FINDINGS)
     assert not [n for n in diagnosis.notes if "could not" in n], diagnosis.notes
@@ -328,8 +342,14 @@ def test_findings_that_rest_on_an_assumption_carry_its_label():
 
 
 def test_a_labelled_finding_is_labelled_in_the_report(lab, downloads):
-    report = find_case("hangup-bad-request").diagnose(lab, folder=str(downloads)).report()
-    assert assumptions.label("RECORD_LAST_HOLDS_CALL") in report
+    """The short line says it rests on a lab assumption; the details give the label, without
+    its name (the name is in the tooltip, for trainers)."""
+    diagnosis = find_case("hangup-bad-request").diagnose(lab, folder=str(downloads))
+    assert "(A lab assumption.)" in diagnosis.report()
+    label = assumptions.label("RECORD_LAST_HOLDS_CALL")
+    assert label.replace(" (RECORD_LAST_HOLDS_CALL)", "") in diagnosis.details()
+    assert "RECORD_LAST_HOLDS_CALL" not in diagnosis.details()
+    assert "title='record-only-action RECORD_LAST_HOLDS_CALL" in diagnosis._repr_html_()
 
 
 def test_record_only_says_what_a_blocking_record_does(lab, downloads):
@@ -348,7 +368,7 @@ STANDARD_VOICEMAIL = [{"action": "talk", "text": "Please leave a message after t
 def _finding_lines(diagnosis: Diagnosis) -> list[str]:
     report = diagnosis.report()
     section = report.split("\nFindings\n", 1)[1].split("\n\n", 1)[0]
-    return re.split(r"\n  (?=\[)", section)
+    return section.split("\n  ")
 
 
 @pytest.mark.parametrize("simulated", [True, False], ids=["simulated", "static"])
@@ -368,14 +388,15 @@ def test_the_diagnoser_agrees_with_itself_on_the_standard_voicemail(lab, downloa
 
 
 def test_a_notice_alone_says_nothing_to_fix_and_offers_its_fix_as_an_option():
-    lines = Finding("x", 1, "m.", "f.").labelled(True).splitlines()
-    assert lines == ["[x] (notice: nothing to fix) action 1: m.",
-                     "    Only if you want otherwise: f."]
+    finding = Finding("no-record-event-url", 1, "m.", "f.")
+    assert shown(finding, True) == f"Action 1: {FINDINGS[finding.code]} Nothing to fix."
+    assert details(finding, True) == ["m.", "Only if you want otherwise: f."]
+    assert shown(finding, False).endswith(f"Fix: {FIXES[finding.code]}")
 
 
 def test_every_check_is_registered_once():
     assert len(CHECKS) == len({c.__name__ for c in CHECKS}) == len(FINDINGS)  # one per code
-    assert Finding("x", None, "m.", "f.").labelled(True).startswith("[x] (notice")
+    assert set(FIXES) == set(FINDINGS)
 
 
 # --- the widget -----------------------------------------------------------------------------
@@ -387,7 +408,8 @@ def test_widget_runs_a_ticket_and_draws_the_call(lab, downloads):
     assert widget.callee.value == "custom" and isinstance(widget.chosen_callee(), dict)
     diagnosis = widget.run()
     assert isinstance(diagnosis, Diagnosis) and diagnosis is widget.diagnosis
-    assert "end-on-silence-whole-call" in widget.report.value
+    assert FINDINGS["end-on-silence-whole-call"] in html.unescape(widget.report.value)
+    assert "title='end-on-silence-whole-call'" in widget.report.value  # the code: a tooltip
     images = [c for c in widget.pictures.children if isinstance(c, w.Image)]
     assert len(images) == 2 and all(i.value[:4] == b"\x89PNG" for i in images)
     assert repr(widget) == "<NCCO diagnoser: 0 problem(s), 1 finding(s)>"
@@ -433,8 +455,8 @@ def test_text_numbers_booleans_and_nulls_get_a_notice_not_a_problem(lab, downloa
     assert not diagnosis.problems and diagnosis.result is not None
     report = diagnosis.report()
     assert "Notices" in report
-    assert '[string-typed-value] Action 1 sends timeOut as the text "8"' in report
-    assert "[null-value] Action 1 sends endOnKey: null" in report
+    assert 'Action 1 sends timeOut as the text "8"' in report
+    assert "Action 1 sends endOnKey: null" in report
     assert "Vonage would reject" not in report and "not valid" not in report
     assert "timeout-too-short" in diagnosis.codes  # the checks read 8, not "8"
     assert diagnosis.windows()[0]["ended_by"] == "timeOut"
@@ -449,3 +471,82 @@ def test_a_record_after_a_transfer_action_never_starts(lab, downloads):
     finding = next(f for f in diagnosis.findings if f.code == "record-after-endless-action")
     assert "transfer moves the call into another conversation" in finding.message
     assert not diagnosis.timeline.recordings
+
+
+# --- what the trainee reads: short, plain, no codes -----------------------------------------
+
+#: A name meant for code, not for a trainee: an assumption's UPPER_SNAKE name or a finding's code.
+UPPER_SNAKE = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b")
+FINDING_CODE = re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, FINDINGS)) + r")(?![\w-])")
+
+
+def visible(html_text: str) -> str:
+    """What a browser shows of some HTML: the text outside tags (tooltips are not shown)."""
+    return html.unescape(re.sub(r"<[^>]*>", " ", html_text))
+
+
+def assert_short_and_plain(diagnosis: Diagnosis) -> None:
+    """Each finding's line is at most MAX_SHOWN_WORDS words; no code-like token anywhere the
+    trainee reads; never "fine" or "nothing to fix" on a line that also gives a fix."""
+    for finding in diagnosis.findings:
+        line = shown(finding, diagnosis._notice(finding))
+        assert len(line.split()) <= MAX_SHOWN_WORDS, (len(line.split()), line)
+    for text in (diagnosis.report(), diagnosis.details(), visible(diagnosis._repr_html_())):
+        assert not UPPER_SNAKE.search(text), UPPER_SNAKE.search(text).group()
+        assert not FINDING_CODE.search(text), FINDING_CODE.search(text).group()
+    if diagnosis.findings:
+        for line in _finding_lines(diagnosis):
+            said_fine = "fine" in line or "nothing to fix" in line.lower()
+            assert not (said_fine and "Fix:" in line), line
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_every_ticket_s_findings_are_short_and_plain(lab, downloads, case: Case):
+    assert_short_and_plain(diagnosed(case, lab, downloads))
+
+
+def _nccos_in(source: str) -> list[list]:
+    """Every NCCO written as a literal in some Python source (magics left out)."""
+    import ast
+
+    try:
+        tree = ast.parse("\n".join(line for line in source.splitlines()
+                                   if not line.lstrip().startswith(("%", "!"))))
+    except SyntaxError:
+        return []
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.List) and node.elts and all(
+                isinstance(e, ast.Dict) and any(isinstance(k, ast.Constant) and k.value == "action"
+                                                for k in e.keys) for e in node.elts):
+            try:
+                found.append(ast.literal_eval(node))
+            except ValueError:  # a value computed in the cell (lab.event_url(...))
+                continue
+    return found
+
+
+def lesson_nccos() -> list[tuple[str, list]]:
+    """Every NCCO in the lessons' code cells and their answers: (where, the NCCO)."""
+    import nbformat
+
+    found = []
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "code":
+                found += [(f"{path.name[:2]}:{cell.id}", n) for n in _nccos_in(cell.source)]
+    for path in sorted((ROOT / "notebooks" / "solutions").glob("*.py")):
+        found += [(path.stem, n) for n in _nccos_in(path.read_text())]
+    return [(f"{where}#{i}", ncco) for i, (where, ncco) in enumerate(found)]
+
+
+LESSON_NCCOS = lesson_nccos()
+
+
+def test_the_lessons_hold_ncco_to_diagnose():
+    assert len(LESSON_NCCOS) >= 30 and {n[:2] for n, _ in LESSON_NCCOS} >= {"00", "03", "07"}
+
+
+@pytest.mark.parametrize("where, ncco", LESSON_NCCOS, ids=[n for n, _ in LESSON_NCCOS])
+def test_every_lesson_ncco_s_findings_are_short_and_plain(where, ncco):
+    assert_short_and_plain(diagnose(ncco))

@@ -151,3 +151,44 @@ def test_misses_are_not_counted_outside_an_exercise_cell(monkeypatch):
     for _ in range(3):
         assert "Answer" not in exercises.check_blocking([{"action": "record"}], 0, True).why
     assert not misses.misses
+
+
+SILENT = "447700900005"
+GREETING = [{"action": "record"},
+            {"action": "talk", "text": "Thanks for calling. This call is recorded for training."}]
+
+
+def test_lesson_00_longer_greeting_judges_the_two_calls(lab, downloads):
+    from helpers.calls import run_call
+
+    first = run_call(lab, GREETING, TALKER, folder=downloads)
+    same = run_call(lab, GREETING, TALKER, folder=downloads)  # the cell as shipped
+    verdict = exercises.check_longer_greeting(same, first)
+    assert not verdict.passed and "no longer" in verdict.why
+    longer = [GREETING[0], {"action": "talk", "text": GREETING[1]["text"]
+                            + " Please tell us, in a few words, why you are calling today."}]
+    verdict = exercises.check_longer_greeting(run_call(lab, longer, TALKER, folder=downloads),
+                                              first)
+    assert verdict.passed and "ran out of actions" in verdict.why, verdict.why
+
+
+def test_lesson_00_silent_call_needs_silent(lab, downloads):
+    from helpers.calls import run_call
+
+    shipped = exercises.check_called_silent(run_call(lab, GREETING, TALKER, folder=downloads))
+    assert not shipped.passed and "to=SILENT" in shipped.why
+    verdict = exercises.check_called_silent(run_call(lab, GREETING, SILENT, folder=downloads))
+    assert verdict.passed and "ran out of actions" in verdict.why, verdict.why
+
+
+def test_lesson_06_exercise_cells_as_shipped_fail_their_checks(tmp_path):
+    """The cells start from `path` itself: nothing is solved before the trainee writes it."""
+    import numpy as np
+    import soundfile
+
+    path = tmp_path / "split.wav"
+    soundfile.write(path, np.zeros((8000, 2), dtype="float32"), 8000)
+    kept = exercises.check_channels_kept(path, path, kept=[1])
+    assert not kept.passed and "2 channel(s)" in kept.why
+    mp3 = exercises.check_mp3(path, path, channels=1, max_kb_per_minute=600)
+    assert not mp3.passed and "not an MP3" in mp3.why

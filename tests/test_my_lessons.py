@@ -97,3 +97,28 @@ def test_the_lab_opens_on_lesson_00_without_the_news_pop_up():
     assert page["disabledExtensions"]["@jupyterlab/apputils-extension:announcements"] is True
     assert "jupyter-config" in (ROOT / "Makefile").read_text()
     assert "my-lessons/" in (ROOT / ".gitignore").read_text().splitlines()
+
+
+def test_copies_keep_the_stored_widget_state_and_are_trusted(tmp_path):
+    """JupyterLab draws an untrusted notebook's widgets as text: the copies `make lab` makes
+    and `make clean-lesson` restores are trusted in the trainee's notary, unchanged."""
+    import nbformat
+
+    originals = tmp_path / "notebooks"
+    originals.mkdir()
+    lesson = ROOT / "notebooks" / "07_playground.ipynb"
+    (originals / lesson.name).write_bytes(lesson.read_bytes())
+    notary = my_lessons.notary(tmp_path / "jupyter-data")
+    copies = tmp_path / "my-lessons"
+    my_lessons.copy(originals, copies, by=notary)
+    copied = copies / lesson.name
+    assert copied.read_bytes() == lesson.read_bytes()
+    notebook = nbformat.read(copied, as_version=4)
+    state = notebook.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    assert any(m["model_name"] == "ButtonModel" for m in state.values())
+    assert my_lessons.notary(tmp_path / "jupyter-data").check_signature(notebook)  # kept
+    other = my_lessons.notary(tmp_path / "someone-else")
+    assert not other.check_signature(notebook)  # the check can fail: trust is per notary
+    copied.write_text(copied.read_text().replace("Playground", "My playground"))
+    my_lessons.restore("7", originals, copies, by=notary)
+    assert notary.check_signature(nbformat.read(copied, as_version=4))

@@ -56,18 +56,25 @@ def test_lesson_00_says_how_to_run_a_cell():
         assert words in text
 
 
-RECALL_LESSONS = ("01", "02", "03", "05", "06", "08", "09", "10", "11", "11b", "14")
+RECALL_LESSONS = ("00", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11",
+                  "11b", "12", "13", "14")
 
 
 @pytest.mark.parametrize("number", RECALL_LESSONS)
 def test_lessons_end_with_a_recall_whose_answers_are_a_file_away(number):
     """Questions only in the lesson; the answers in solutions/NN_recall.md, linked from it.
-    Lesson 06 keeps its recall after its exercises (its cells above are shared work)."""
+    The recall comes just before the exercises, or last in a lesson without any. Lesson 06
+    keeps its recall after its exercises (its cells above are shared work)."""
     [path] = [p for p in LESSONS if add_navigation.number(p) == number]
     cells = nbformat.read(path, as_version=4).cells
     [at] = [i for i, c in enumerate(cells) if c.source.startswith("## Recall")]
     exercises = [i for i, c in enumerate(cells) if "## Exercises" in c.source]
-    assert number == "06" or exercises == [at + 1]
+    if number == "06":
+        assert exercises and exercises[0] < at
+    elif exercises:
+        assert exercises == [at + 1]
+    else:
+        assert at == len(cells) - 2  # the last cell before the navigation links
     questions = re.findall(r"^\d+\. ", cells[at].source, re.MULTILINE)
     assert 3 <= len(questions) <= 5
     answers = ROOT / "notebooks" / "solutions" / f"{number}_recall.md"
@@ -115,3 +122,20 @@ def test_lesson_00_has_a_glossary_the_navigation_tool_leaves_alone():
                  'Why "the caller"?'):
         assert term in glossary, term
     assert glossary in [c.source for c in add_navigation.with_navigation(LESSONS[0]).cells]
+
+
+def readme_lessons() -> list[str]:
+    """The first column of the README's lesson table ("## The lessons"), in order."""
+    text = (ROOT / "README.md").read_text()
+    section = text.split("\n## The lessons\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    return [re.match(r"\| `([^`]+)`", row).group(1) for row in rows]
+
+
+def test_the_readme_lesson_table_matches_the_notebooks():
+    """One row per lesson, in order, named as its file; and each lesson's title starts with
+    its number, as the table and the index count them."""
+    assert readme_lessons() == [p.stem for p in LESSONS]
+    for path in LESSONS:
+        title = nbformat.read(path, as_version=4).cells[0].source.splitlines()[0]
+        assert title.startswith(f"# {path.name[:2]} · "), (path.name, title)

@@ -35,14 +35,6 @@ class Finding:
         labels = "".join(f"\n    {assumptions.label(name)}" for name in self.assumptions)
         return f"[{self.code}]{where}: {self.message}{labels}\n    Fix: {self.fix}"
 
-    def labelled(self, notice: bool) -> str:
-        """The finding as a report line. A notice (nothing is wrong) says so up front, and its
-        fix becomes an option, so "fine" never stands beside an instruction to fix."""
-        if not notice:
-            return str(self)
-        text = str(self).replace("]", "] (notice: nothing to fix)", 1)
-        return text.replace("\n    Fix: ", "\n    Only if you want otherwise: ", 1)
-
 
 @dataclass
 class Context:

@@ -29,7 +29,7 @@ from ..callees import (
 from ..calls import CallResult, get_callee, run_call, set_callee
 from ..client import Lab
 from .context import Context, Finding, spans_text
-from .findings import FINDINGS, NOTICES, run_checks
+from .findings import FINDINGS, NOTICES, details, hide_names, run_checks, shown
 
 __all__ = ["Diagnosis", "Finding", "FINDINGS", "NOTICES", "diagnose", "DIAGNOSE_NUMBER",
            "DEFAULT_NUMBER"]
@@ -279,11 +279,11 @@ class Diagnosis:
         head = (f"NCCO of {len(self.ncco)} action(s): {kinds}." if self.ncco is not None else
                 "The input could not be read as an NCCO.")
         sections = [("Diagnosis", [head, f"Callee: {self.callee}."])]
-        sections.append(("Problems", [str(p) for p in self.problems] or
+        sections.append(("Problems", [hide_names(str(p)) for p in self.problems] or
                          ["None: the NCCO is valid."]))
         if self.ncco is not None and not self.problems:
-            sections.append(("What it records", self.explanation.splitlines()))
-        sections.append(("Findings", [f.labelled(self._notice(f)) for f in self.findings]
+            sections.append(("What it records", hide_names(self.explanation).splitlines()))
+        sections.append(("Findings", [shown(f, self._notice(f)) for f in self.findings]
                          or ["No classic mistake found." if self.ncco is not None else
                              "Not checked: fix the problem above first."]))
         if self.type_notices:
@@ -320,9 +320,28 @@ class Diagnosis:
         return lines
 
     def report(self) -> str:
-        """The whole diagnosis as plain text, the same from run to run."""
+        """The whole diagnosis as plain text, the same from run to run. Each finding is one
+        short line; `details()` gives the evidence behind each."""
         return "\n\n".join(title + "\n" + "\n".join("  " + line for line in lines)
                            for title, lines in self._sections())
+
+    def details(self) -> str:
+        """Each finding with its evidence: what the simulated call showed, the lab assumptions
+        it rests on, and the fix for this NCCO."""
+        return "\n\n".join("\n".join([shown(f, self._notice(f))] + [
+            "  " + line for line in details(f, self._notice(f))]) for f in self.findings) or \
+            "No findings."
+
+    def _finding_html(self, finding: Finding) -> str:
+        """One finding: its short line, and the evidence folded under it. The code and the
+        assumptions' names are in tooltips only, for trainers."""
+        notice = self._notice(finding)
+        names = " ".join((finding.code, *finding.assumptions))
+        why = "".join(f"<p style='margin:2px 0'>{html.escape(line)}</p>"
+                      for line in details(finding, notice))
+        return (f"<li title='{html.escape(names)}' style='white-space:pre-wrap'>"
+                f"{html.escape(shown(finding, notice))}<details style='color:#444'><summary>"
+                f"why, and what the test call showed</summary>{why}</details></li>")
 
     def _repr_html_(self) -> str:
         colours = {"Problems": "#b3261e", "Findings": "#8a5300"}
@@ -332,6 +351,8 @@ class Diagnosis:
                 title == "Problems" and not self.problems) else "#1b7f3b"
             items = "".join(f"<li style='white-space:pre-wrap'>{html.escape(line)}</li>"
                             for line in lines)
+            if title == "Findings" and self.findings:
+                items = "".join(self._finding_html(f) for f in self.findings)
             parts.append(f"<h4 style='margin:6px 0 2px;color:{colour}'>{title}</h4>"
                          f"<ul style='margin:0'>{items}</ul>")
         return "<div>" + "".join(parts) + "</div>"
@@ -387,11 +408,11 @@ def type_notices(actions: list) -> list[str]:
     notices = []
     for index, name, sent, read in rules.loose_values(actions):
         if sent is None:
-            notices.append(f"[null-value] Action {index} sends {name}: null. The lab reads it "
+            notices.append(f"Action {index} sends {name}: null. The lab reads it "
                            "as not given (its default applies); Vonage's reference shows no "
                            "null and its Python SDK leaves unset fields out: do the same.")
         else:
-            notices.append(f"[string-typed-value] Action {index} sends {name} as the text "
+            notices.append(f"Action {index} sends {name} as the text "
                            f"{json.dumps(sent)}; the NCCO reference shows "
                            f"{json.dumps(read)}. The lab (like the PHP SDK, which always "
                            "sends text) reads it as " + json.dumps(read) + "; send "

@@ -2,7 +2,8 @@
 
 No answer is hidden in a string: each check validates the NCCO with the rules, runs it on the
 simulator against the callee the exercise names, and reads the outcome off the call's
-timeline — the same evidence a trainee can plot.
+timeline — the same evidence a trainee can plot. Lesson 00's two checks judge the calls the
+trainee's cell has just placed (its first lesson: no call behind their back).
 """
 
 from __future__ import annotations
@@ -15,6 +16,51 @@ from ..verdict import Verdict, invalid_ncco
 from .misses import remembers_misses
 
 AGENT = NUMBERS["agent"]
+SILENT = NUMBERS["silent"]
+
+
+def _talk_text(ncco: list[dict]) -> str:
+    return " ".join(str(a.get("text", "")) for a in ncco if a.get("action") == "talk")
+
+
+def _recorded_seconds(result: CallResult) -> float:
+    return sum(w.length for w in result.timeline.windows()) if result.timeline else 0.0
+
+
+@remembers_misses
+def check_longer_greeting(result: CallResult, first: CallResult) -> Verdict:
+    """Lesson 00, exercise 1: a longer greeting than the first call's, and what it did."""
+    if result.timeline is None or first.timeline is None:
+        return Verdict(False, "this check reads the simulator's timeline: run it in simulator "
+                              "mode.")
+    if len(_talk_text(result.ncco)) <= len(_talk_text(first.ncco)):
+        return Verdict(False, "the greeting is no longer than the first call's: add words to "
+                              "the talk action's text and run the cell again.")
+    now, before = _recorded_seconds(result), _recorded_seconds(first)
+    if now <= before + 0.1:
+        return Verdict(False, f"the recording lasts {now:.1f} s, no longer than the first "
+                              f"({before:.1f} s). Read describe(...): what ended the call?")
+    why = (f"the recording grew from {before:.1f} s to {now:.1f} s. The call ended when "
+           f"{result.timeline.end_reason}")
+    if "hung up" in (result.timeline.end_reason or ""):
+        return Verdict(True, why + ", before your greeting was over: TALKER hangs up after "
+                                   "about 10 s, and a recording ends with the call.")
+    return Verdict(True, why + ": the talk is the last action, so a longer greeting keeps the "
+                               "call, and the recording, going.")
+
+
+@remembers_misses
+def check_called_silent(result: CallResult) -> Verdict:
+    """Lesson 00, exercise 2: the call went to SILENT; what ended it, then?"""
+    if result.to != SILENT:
+        return Verdict(False, f"this call went to {result.to}, not SILENT ({SILENT}): "
+                              "write to=SILENT in run_call(...).")
+    story = result.timeline
+    if story is None or not story.was_answered:
+        return Verdict(False, "the call was not answered: run the cell again.")
+    return Verdict(True, f"SILENT never hangs up, yet the call ended {story.duration():.1f} s "
+                         f"after the answer: {story.end_reason}. A call ends when its NCCO "
+                         "runs out, whoever is on the line.")
 
 
 def _windows(result: CallResult) -> list[tuple[float, float, str]]:

@@ -30,6 +30,7 @@ class NccoBuilder(w.VBox):
         self.add_button.on_click(lambda _b: self.add(self.kind.value))
         self.accordion = w.Accordion(layout=w.Layout(flex="3 1 0%", min_width="0"))
         self.preview, self.problems_html, self.explanation = w.HTML(), w.HTML(), w.HTML()
+        self.problems_html.add_class("rl-ncco-problems")  # a stable selector for the browser test
         side = w.VBox([w.HTML("<b>NCCO</b>"), self.preview, self.problems_html,
                        self.explanation],
                       layout=w.Layout(flex="2 1 0%", min_width="0", margin="0 0 0 12px"))

@@ -88,6 +88,7 @@ class _Row:
         else:
             self.control.observe(lambda _c: self._touched(), "value")
             self.box = w.HBox([self.include, self.control, self.note])
+        self.box.add_class(f"rl-param-{param.name}")  # a stable selector for the browser test
         self.include.observe(lambda _c: self._toggled(), "value")
 
     def _touched(self) -> None:  # the trainee changed the value: it is meant to be sent

@@ -7,3 +7,4 @@ longer_ncco = [
 ]
 longer_call = run_call(lab, longer_ncco, to=TALKER)
 print(describe(longer_call))
+check_longer_greeting(longer_call, first_call)

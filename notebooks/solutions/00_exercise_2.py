@@ -3,3 +3,4 @@
 second_call = run_call(lab, ncco, to=SILENT)
 print(describe(second_call))
 plot_timeline(second_call.timeline, title="Calling SILENT: the NCCO still ends the call")
+check_called_silent(second_call)
