@@ -51,14 +51,15 @@ def _mp3_level(kbps: float, sample_rate: int) -> float:
     return min(1.0, max(0.0, (high - kbps) / (high - low) - 1e-6))
 
 
-#: soundfile (format, subtype, extra SoundFile options) per recording format. MP3 is constant
-#: MP3_BITRATE_KBPS (32 kbit/s at 16 kHz, as the recording guide documents). Two known
-#: side effects of so low a rate, both in libsndfile/LAME rather than in the file's audio:
-#: a 144-byte MPEG-2 frame has no room for LAME's Info tag, so decoders cannot trim the
-#: encoder's padding (the file decodes about 0.1 s longer than the recording), and libmpg123
-#: prints "part2_3_length too large" (and, in stereo, garbles) when libsndfile reads the file
-#: in blocks that are not whole MP3 frames; reading it whole (`sf.read`, pydub, ffmpeg) is
-#: clean.
+#: soundfile (format, subtype, extra SoundFile options) per recording format (MP3 goes through
+#: libsndfile only where libmp3lame is missing: see mp3). MP3 is constant MP3_BITRATE_KBPS
+#: (32 kbit/s at 16 kHz, as the recording guide documents). Two known side effects of so low
+#: a rate, in LAME and the decoders rather than in the file's audio: a 144-byte MPEG-2 frame
+#: has no room for LAME's Info tag, so decoders cannot trim the encoder's padding (the file
+#: decodes about 0.1 s longer than the recording; mp3.add_info_tag puts the tag back), and
+#: libmpg123 prints "part2_3_length too large" (and, in stereo, garbles) when libsndfile reads
+#: the file in blocks that are not whole MP3 frames; reading it whole (`sf.read`, pydub,
+#: ffmpeg) is clean.
 FORMATS = {
     "mp3": ("MP3", "MPEG_LAYER_III", {"bitrate_mode": "CONSTANT",
                                       "compression_level": _mp3_level(MP3_BITRATE_KBPS,
@@ -390,8 +391,10 @@ def encode_recording(
 ) -> int:
     """Write [start, end) of the call as `fmt` (mp3/wav/ogg) to `path`; return its byte size.
 
-    Streams one block at a time into a temporary file next to `path`, then renames it.
-    `participants`: the people's sound sources in join order (see channel_map).
+    Streams one block at a time into a temporary file next to `path`, then renames it. MP3
+    blocks are rendered and encoded by parallel threads when libmp3lame is installed (see
+    mp3), else in one libsndfile stream with one block rendered ahead. `participants`: the
+    people's sound sources in join order (see channel_map).
     """
     fmt = str(fmt).lower()
     if fmt not in FORMATS:
