@@ -3,15 +3,16 @@
 For recorded calls of 60 s, 10 min and 2 h: create the call with the SDK, wait for the record
 event on the receiver, download the file with the JWT, decode it. The callee speaks either
 continuously (`--speech continuous`, the hard case) or in 6 s turns with 4 s pauses. Prints
-wall time, how many times faster than real time, and the peak RSS of this process (ru_maxrss:
-the most it has held so far, simulator included, since the simulator runs in it); beside each
+wall time, CPU time (all threads of this process, which runs the simulator: on a busy
+machine the steadier figure), how many times faster than real time, and the peak RSS of this
+process (ru_maxrss: the most it has held so far, simulator included); beside each
 row, the same length of the same speech put through the encoder alone (rendered first, only
 the encoding timed): the limit the simulator cannot beat. For MP3 that is the simulator's own
 encoder (libmp3lame in parallel blocks, helpers/simulator/mp3.py) and, for comparison, the
 libsndfile encoder the simulator used before (one stream). `--mp3-encoder libsndfile` makes
 the simulator itself use the old path (as where libmp3lame is missing), for before/after
-figures in one run. Targets (issue 13): 10 min of continuous speech at least 300x faster than
-real time (aim 1000x); 2 h under 20 s and 1 GiB.
+figures on the same machine. Targets (issue 13): 10 min of continuous speech at least 300x
+faster than real time (aim 1000x); 2 h under 20 s and 1 GiB.
 
 Run: `make bench` (or `.venv/bin/python benchmarks/bench_recording.py [--formats mp3,wav]`).
 """
@@ -98,16 +99,18 @@ def encoder_limit(seconds: int, fmt: str, engine: str) -> float:
 def run(lab, seconds: int, fmt: str, folder: Path, speech: str) -> dict:
     calls.set_callee(lab, "447700900077", script(seconds, speech), answer_after=1)
     ncco = [{"action": "record", "format": fmt}]
+    cpu = time.process_time()
     started = time.perf_counter()
     call = calls.place_call(lab, ncco, to="447700900077")
     event = calls.wait_for_recording(lab, call, timeout=600)
     path = calls.download_recording(lab, event, folder)
     frames, rate = decode_frames(path)
     wall = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     duration = frames / rate
     path.unlink()
     fast = fmt == "mp3" and mp3.available()
-    return {"wall": wall, "duration": duration, "ratio": duration / wall,
+    return {"wall": wall, "cpu": cpu, "duration": duration, "ratio": duration / wall,
             "size": event["size"], "rate": rate, "kbps": event["size"] * 8 / duration / 1000,
             "limit": duration / encoder_limit(seconds, fmt, "lame") if fast else None,
             "libsndfile": duration / encoder_limit(seconds, fmt, "libsndfile")}
@@ -139,14 +142,15 @@ def main() -> int:
     print(f"simulator MP3 encoder: {engine}; load average {os.getloadavg()[0]:.1f} on "
           f"{os.cpu_count()} cores")
     print(f"{'format':6} {'speech':10} {'call':>7} {'Hz':>6} {'kbit/s':>7} {'wall s':>8} "
-          f"{'x real time':>12} {'encoder alone x':>16} {'libsndfile x':>13} {'size MB':>8} "
-          f"{'peak RSS MiB':>13}")
+          f"{'CPU s':>6} {'x real time':>12} {'encoder alone x':>16} {'libsndfile x':>13} "
+          f"{'size MB':>8} {'peak RSS MiB':>13}")
     for fmt in args.formats.split(","):
         for speech in args.speech.split(","):
             for label in args.lengths.split(","):
                 figures = run(lab, LENGTHS[label.strip()], fmt.strip(), folder, speech.strip())
                 print(f"{fmt:6} {speech:10} {label:>7} {figures['rate']:6d} "
-                      f"{figures['kbps']:7.1f} {figures['wall']:8.2f} {figures['ratio']:12.0f} "
+                      f"{figures['kbps']:7.1f} {figures['wall']:8.2f} {figures['cpu']:6.1f} "
+                      f"{figures['ratio']:12.0f} "
                       f"{_x(figures['limit']):>16} {_x(figures['libsndfile']):>13} "
                       f"{figures['size'] / 1e6:8.2f} "
                       f"{peak_rss_mib():13.0f}", flush=True)
