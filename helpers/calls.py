@@ -212,14 +212,15 @@ def current_url(lab: Lab, url: str) -> str:
     now: the same path with the current host and port, when the URL's own port no longer
     answers (the simulator could not have its old port back) or the current simulator knows
     the file. Any other URL (live mode, another host) is left as it is."""
-    if lab.simulator is None:
+    simulator = getattr(lab, "simulator", None)  # a bare stand-in for a lab has none
+    if simulator is None:
         return url
     parts = urlsplit(url)
     if parts.hostname not in LOOPBACK or parts.netloc == lab.api_host or \
             not parts.path.startswith("/v1/files/"):
         return url
     moved = urlunsplit((parts.scheme, lab.api_host, parts.path, parts.query, ""))
-    if parts.path.rsplit("/", 1)[1] in lab.simulator.files:
+    if parts.path.rsplit("/", 1)[1] in simulator.files:
         return moved
     try:
         socket.create_connection((parts.hostname, parts.port or 443), timeout=0.5).close()

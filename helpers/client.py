@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
+import ssl
 import sys
 import threading
 from dataclasses import dataclass, field, fields
@@ -200,6 +202,20 @@ _simulator_lock = threading.Lock()
 _simulator_labs: dict[Path, Lab] = {}  # the kernel's labs on the shared simulator, by event log
 
 
+def _sibling_listens(port: int, ca_cert: Path) -> bool:
+    """Whether the port is held by another simulator of this state folder (another lesson's
+    kernel, open at the same time): it proves a certificate of the folder's own CA, and it
+    serves the same recordings from the same store, so the old links still work and there is
+    nothing to tell the trainee."""
+    try:
+        context = ssl.create_default_context(cafile=str(ca_cert))
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as raw, \
+                context.wrap_socket(raw, server_hostname="127.0.0.1"):
+            return True
+    except (OSError, ssl.SSLError, ValueError):
+        return False
+
+
 def shared_simulator():
     """The kernel's simulator, started on first use.
 
@@ -220,9 +236,11 @@ def shared_simulator():
             except (OSError, RuntimeError):
                 simulator.port = 0
                 simulator.start()
-                print(f"The lab's simulator could not have its previous port {previous} back "
-                      f"(in use); it now listens on port {simulator.port}, and recording "
-                      "links from before are fetched from there.", file=sys.stderr)
+                if not _sibling_listens(previous, simulator.credentials.ca_cert):
+                    print(f"The lab's simulator could not have its previous port {previous} "
+                          f"back (in use); it now listens on port {simulator.port}, and "
+                          "recording links from before are fetched from there.",
+                          file=sys.stderr)
             _simulator = simulator
         return _simulator
 

@@ -138,4 +138,4 @@ def test_the_readme_lesson_table_matches_the_notebooks():
     assert readme_lessons() == [p.stem for p in LESSONS]
     for path in LESSONS:
         title = nbformat.read(path, as_version=4).cells[0].source.splitlines()[0]
-        assert title.startswith(f"# {path.name[:2]} · "), (path.name, title)
+        assert title.startswith(f"# {add_navigation.number(path)} · "), (path.name, title)

@@ -80,6 +80,8 @@ FIXES: dict[str, str] = {
     "model.",
     "bargein-false-before-input": "Set \"bargeIn\": true on the prompt before the input.",
     "wrong-case-name": "Write each name exactly as the NCCO reference does.",
+    "socket-drop-without-fallback": "Add \"eventType\": \"synchronous\" and an eventUrl to the "
+    "connect; answer the disconnected event with a reconnecting NCCO.",
     "beep-after-prompt": "To record from the answer instead, put the record first.",
     "two-records": "Use one record for one file; otherwise match each record event by its "
     "recording_uuid.",
