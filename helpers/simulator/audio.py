@@ -177,7 +177,7 @@ def _unit(seed: int, index: np.ndarray | int, salt: int) -> np.ndarray:
 SYLLABLE_PAGE = 32  # syllables worked out together and kept (see _syllable_page)
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=16)  # ~4 MiB: the pages that blocks being rendered read
 def _syllable_page(seed: int, robotic: bool, page: int) -> tuple[np.ndarray, ...]:
     """Syllables page * SYLLABLE_PAGE onwards of a voice: begin (s), length (s), pause, loud,
     f0 and each one's wavetable (one period of its harmonic sum). Each depends only on its
