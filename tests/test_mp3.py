@@ -87,3 +87,14 @@ def test_frame_offsets_reject_what_is_not_whole_frames():
         mp3.frame_offsets(frame * 2 + frame[:100])
     with pytest.raises(ValueError, match="no MPEG-2 layer III frame at byte 144"):
         mp3.frame_offsets(frame + bytes(144))
+
+
+def test_frame_offsets_walk_frames_of_different_sizes():
+    # 22.05 kHz at 32 kbit/s: 104-byte frames, 105 with the padding bit. Headers that are not
+    # all the same take the frame-by-frame walk, not the constant-size shortcut.
+    plain, padded = (bytes([0xFF, 0xF3, 0x40 | pad << 1, 0xC4]) + bytes(100 + pad)
+                     for pad in (0, 1))
+    assert mp3.frame_offsets(plain * 2 + padded + plain) == [0, 104, 208, 313, 417]
+    assert mp3.frame_offsets(padded * 3) == [0, 105, 210, 315]
+    with pytest.raises(ValueError, match="no MPEG-2 layer III frame at byte 104"):
+        mp3.frame_offsets(plain + bytes(104))

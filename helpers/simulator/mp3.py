@@ -130,6 +130,9 @@ def encode_pcm(samples: np.ndarray, rate: int, kbps: int) -> bytes:
 
 def frame_offsets(data: bytes) -> list[int]:
     """Byte offset of every MPEG-2/2.5 layer III frame in `data`, and its end."""
+    size = _constant_frame_bytes(data)
+    if size:
+        return list(range(0, len(data) + 1, size))
     offsets, at = [], 0
     while at + 4 <= len(data):
         b1, b2 = data[at + 1], data[at + 2]
@@ -142,6 +145,26 @@ def frame_offsets(data: bytes) -> list[int]:
         raise ValueError(f"a partial frame at byte {offsets[-1] if offsets else 0}")
     offsets.append(at)
     return offsets
+
+
+def _frame_bytes(b1: int, b2: int) -> int:
+    return 72000 * _MPEG2_KBPS[b2 >> 4] // _MPEG2_RATES[(b1 >> 3) & 3][(b2 >> 2) & 3] + \
+        ((b2 >> 1) & 1)
+
+
+def _constant_frame_bytes(data: bytes) -> int:
+    """The frame size when `data` is whole frames whose headers all begin as the first one's
+    (so all have its size: what LAME writes at 16 kHz, 32 kbit/s, no padding needed), checked
+    at once with numpy; 0 otherwise, and frame_offsets walks the frames one by one."""
+    if len(data) < 4 or data[0] != 0xFF or data[1] & 0xE6 != 0xE2 or \
+            (data[1] >> 3) & 3 not in _MPEG2_RATES or data[2] >> 4 in (0, 15) or \
+            (data[2] >> 2) & 3 == 3:
+        return 0
+    size = _frame_bytes(data[1], data[2])
+    if size < 4 or len(data) % size:
+        return 0
+    headers = np.frombuffer(data, dtype=np.uint8).reshape(-1, size)[:, :3]
+    return size if bool((headers == headers[0]).all()) else 0
 
 
 def _threads() -> int:
