@@ -34,7 +34,7 @@ from ..assumptions import (
     PLC_SILENT_AFTER_MS,
 )
 from ..network_conditions import NetworkConditions
-from . import audio
+from . import audio, voices
 
 PACKET = NETWORK_PACKET_MS / 1000.0
 #: packets a concealment can reach back: after this many dropped in a row there is silence
@@ -45,8 +45,8 @@ _LOST_SALT, _DELAY_SALT = 101, 102
 def fates(conditions: NetworkConditions, seed: int,
           packets: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(lost, late, extra delay in ms) of each packet number: a pure function of the seed."""
-    lost = audio._unit(seed, packets, _LOST_SALT) < conditions.loss
-    delay = -conditions.jitter_ms * np.log1p(-audio._unit(seed, packets, _DELAY_SALT))
+    lost = voices.unit(seed, packets, _LOST_SALT) < conditions.loss
+    delay = -conditions.jitter_ms * np.log1p(-voices.unit(seed, packets, _DELAY_SALT))
     return lost, delay > JITTER_BUFFER_MS, delay
 
 
