@@ -212,6 +212,13 @@ TEXT_NUMBERS_AND_BOOLEANS = True
 #: the call stays up there, as in a `conversation`, until a party hangs up or length_timer.
 TRANSFER_ACTION_HOLDS_CALL = True
 
+#: A transfer to a new NCCO (`PUT /v1/calls/{uuid}`, "Modify an in-progress call") ends the
+#: action it interrupts, so a blocking record ends there; whether a non-blocking record still
+#: running in the background goes on is UNCONFIRMED (fact sheet §2.1). The lab keeps it
+#: recording until the call ends, as a record that started before the transfer; False ends it
+#: at the transfer.
+TRANSFER_KEEPS_BACKGROUND_RECORDING = True
+
 #: An inbound call is answered by the platform (not by a person) this long after `ringing`.
 #: The callee script set for the caller's number then runs, its times counted from the answer.
 INBOUND_ANSWER_AFTER_SECONDS = 0.5
@@ -351,6 +358,12 @@ LABELS: dict[str, tuple[str, str]] = {
         "closes is heard to close at the end of the last frame it was sent",
         "each binary message is 20 ms of audio (WebSockets guide); how long Vonage takes to "
         "notice a close is not written",
+    ),
+    "TRANSFER_KEEPS_BACKGROUND_RECORDING": (
+        "a non-blocking record running when the call is transferred to a new NCCO goes on "
+        "recording until the call ends",
+        "a transfer replaces the NCCO (Voice API reference, \"Modify an in-progress call\"); "
+        "whether it stops a recording running in the background is not written",
     ),
     "EXPIRED_RECORDING_STATUS": (
         f"a download after {RETENTION_DAYS} days gets {EXPIRED_RECORDING_STATUS} Not Found",

@@ -57,6 +57,15 @@ CHECKLIST: tuple[OpenQuestion, ...] = (
                  ({"action": "record"}, {"action": "record", "split": "conversation"},
                   {"action": "talk", "text": "Two recordings at once."}),
                  "How many record events arrive, and their start and end times."),
+    OpenQuestion("TRANSFER_KEEPS_BACKGROUND_RECORDING",
+                 "Does a recording running in the background go on after a transfer to a "
+                 "new NCCO?",
+                 ({"action": "record"},
+                  {"action": "talk", "text": "Please hold while we find an agent.",
+                   "loop": 0}),
+                 "While the talk plays, transfer the call to a new NCCO (voice."
+                 "transfer_call_ncco, a talk then hang up): does the record event come at the "
+                 "transfer, or only when the call ends?"),
     OpenQuestion("NULL_MEANS_ABSENT",
                  "Is a field sent as null treated as not given?",
                  ({"action": "record", "eventUrl": None},

@@ -709,6 +709,9 @@ class CallEngine(SocketLegs):
                 rec = self.current.data["recording"]
                 self.current = None
                 self._end_recording(rec, "the call was transferred")
+            if not assumptions.TRANSFER_KEEPS_BACKGROUND_RECORDING:
+                for rec in list(self.active):
+                    self._end_recording(rec, "the call was transferred")
             running, self.current = self.current, None
             if running is not None:  # the action the transfer cut short ends here
                 self.log.append({"t": self.t, "what": "action_end", "index": running.index,
