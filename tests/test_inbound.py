@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import requests
+from simulator_process import simulator_process
 from vonage_application import (
     ApplicationConfig,
     Capabilities,
@@ -36,14 +34,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # --- 1. the ready line ----------------------------------------------------------------------
 def test_ready_line_names_the_number_and_the_key_pair(tmp_path):
-    env = {**os.environ, "RECORDING_LAB_HOME": str(tmp_path)}
-    proc = subprocess.Popen([sys.executable, "-m", "helpers.simulator", "--port", "0"],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
-    try:
-        info = json.loads(proc.stdout.readline())
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with simulator_process(tmp_path) as info:  # started, its ready line read, stopped
+        pass
     assert info["number"].isdigit() and 7 <= len(info["number"]) <= 15
     assert info["api_key"] and info["api_secret"].isalnum() and len(info["api_secret"]) == 16
     for name in ("api_secret.txt", "number.txt"):

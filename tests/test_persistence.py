@@ -10,12 +10,10 @@ the disk is tidied at start.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import sqlite3
 import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import timedelta
@@ -23,6 +21,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from simulator_process import start_simulator
 from vonage_voice.models.requests import CreateCallRequest
 
 from helpers import assumptions, calls, client
@@ -34,16 +33,6 @@ from helpers.simulator.store import StoredFile
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORD = [{"action": "record", "timeOut": 3}, {"action": "talk", "text": "Thanks."}]
-
-
-def start_simulator(state: Path, port: int = 0) -> tuple[subprocess.Popen, dict]:
-    """`python -m helpers.simulator` on `state` and `port`; its ready line."""
-    proc = subprocess.Popen([sys.executable, "-m", "helpers.simulator", "--port", str(port),
-                             "--state-dir", str(state)], cwd=ROOT, stdout=subprocess.PIPE,
-                            text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    line = proc.stdout.readline()
-    assert line, "the simulator did not start"
-    return proc, json.loads(line)
 
 
 def kill(proc: subprocess.Popen) -> None:

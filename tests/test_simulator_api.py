@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import functools
-import json
 import os
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,6 +14,7 @@ import pytest
 import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from simulator_process import simulator_process
 from vonage_http_client.errors import AuthenticationError, HttpRequestError, NotFoundError
 from vonage_voice.models.ncco import Talk
 from vonage_voice.models.requests import ListCallsFilter
@@ -309,19 +307,12 @@ def test_recording_url_has_a_file_id_of_its_own(lab, downloads):
 
 
 def test_cli_prints_one_json_line_and_serves(tmp_path):
-    env = {**os.environ, "RECORDING_LAB_HOME": str(tmp_path)}
-    proc = subprocess.Popen([sys.executable, "-m", "helpers.simulator", "--port", "0"],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
-    try:
-        info = json.loads(proc.stdout.readline())
+    with simulator_process(tmp_path) as info:
         assert {"api_host", "ca_cert", "application_id", "private_key"} <= set(info)
         assert info["api_host"].startswith("127.0.0.1:")
         reply = requests.get(f"https://{info['api_host']}/v1/calls", verify=info["ca_cert"],
                              timeout=10)
         assert reply.status_code == 401
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def test_pace_endpoints_slow_a_call_down_and_speed_it_up_again(lab, sim):
